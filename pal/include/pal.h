@@ -1,0 +1,220 @@
+/* The host interface: the only functions the library OS may call to reach the host. */
+#ifndef KERNITE_PAL_H
+#define KERNITE_PAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Conventions
+ * - Every function returns 0 (or a non-negative count) on success and a negative Linux errno
+ *   value on failure. Flags, modes, errno values and structure layouts are Linux x86-64 ones:
+ *   the library OS implements the Linux ABI, so the host interface speaks it too.
+ * - A handle is an opaque host object (file, directory, pipe end, socket, process channel).
+ *   The library OS never looks inside it.
+ * - Values returned by the host are checked by the PAL before they are handed back (sizes
+ *   within the buffer given, counts within the range asked for).
+ */
+
+typedef struct pal_handle pal_handle_t;
+
+/* ---- Memory ---------------------------------------------------------------------------- */
+
+#define PAL_PROT_NONE  0x0
+#define PAL_PROT_READ  0x1
+#define PAL_PROT_WRITE 0x2
+#define PAL_PROT_EXEC  0x4
+
+#define PAL_MAP_FIXED      0x1 /* place exactly at *addr, replacing what is there */
+#define PAL_MAP_NOREPLACE  0x2 /* place exactly at *addr, fail with -EEXIST if occupied */
+#define PAL_MAP_SHARED     0x4 /* pal_stream_map: writes reach the file */
+#define PAL_MAP_NORESERVE  0x8
+#define PAL_MAP_GROWSDOWN  0x10
+
+#define PAL_PAGE_SIZE 4096UL
+
+/* Maps zero-filled memory. Without a FIXED flag *addr is a hint and receives the address. */
+int pal_mem_map(void** addr, size_t size, int prot, int flags);
+int pal_mem_unmap(void* addr, size_t size);
+int pal_mem_protect(void* addr, size_t size, int prot);
+/* Drops the contents of anonymous pages so they read back as zero. */
+int pal_mem_zero_pages(void* addr, size_t size);
+
+/* ---- Streams: files, directories, pipes, stdio ------------------------------------------ */
+
+/* Opens a host path; flags and mode are Linux O_* and permission bits. */
+int pal_file_open(const char* host_path, int flags, int mode, pal_handle_t** out);
+/* Wraps one of the host's standard descriptors 0, 1, 2 (the terminal or redirections). */
+int pal_stdio_open(int which, pal_handle_t** out);
+/* Creates a unidirectional host pipe: out[0] reads, out[1] writes. flags: O_NONBLOCK. */
+int pal_pipe_open(int flags, pal_handle_t* out[2]);
+
+/* offset < 0 means "at the stream's own position" (pipes, ttys, append). */
+long pal_stream_read(pal_handle_t* h, void* buf, size_t size, int64_t offset);
+long pal_stream_write(pal_handle_t* h, const void* buf, size_t size, int64_t offset);
+int pal_stream_close(pal_handle_t* h);
+/* Duplicates a handle so both may be closed independently. */
+int pal_stream_dup(pal_handle_t* h, pal_handle_t** out);
+int pal_stream_set_nonblocking(pal_handle_t* h, bool on);
+/* Linux struct stat layout (x86-64), filled for the handle's object. */
+struct pal_stat;
+int pal_stream_stat(pal_handle_t* h, struct pal_stat* st);
+int pal_stream_truncate(pal_handle_t* h, uint64_t size);
+int pal_stream_flush(pal_handle_t* h);
+/* Host position of a seekable stream (used only for O_APPEND emulation and stdio). */
+long pal_stream_seek(pal_handle_t* h, int64_t offset, int whence);
+/* Terminal and FIONREAD controls; other requests return -ENOTTY. arg points to a buffer of the
+ * request's Linux size, read or written by the PAL. */
+int pal_stream_ioctl(pal_handle_t* h, unsigned int request, void* arg);
+/* Reads Linux struct linux_dirent64 records of a directory handle; 0 at the end. */
+long pal_dir_read(pal_handle_t* h, void* buf, size_t size);
+int pal_dir_rewind(pal_handle_t* h);
+/* Maps a file's contents; flags: PAL_MAP_FIXED/NOREPLACE and PAL_MAP_SHARED. */
+int pal_stream_map(pal_handle_t* h, void** addr, size_t size, int prot, int flags,
+                   uint64_t offset);
+
+/* Waits until one of the handles is ready. events/revents use Linux POLL* bits.
+ * timeout_ns < 0 waits forever. Returns the number of ready handles, 0 on timeout,
+ * -EINTR when a host signal arrived. */
+int pal_stream_poll(pal_handle_t** handles, const short* events, short* revents, size_t count,
+                    int64_t timeout_ns);
+
+/* ---- Paths on the host (used by host-directory mounts) ---------------------------------- */
+
+struct pal_stat {
+    uint64_t dev;
+    uint64_t ino;
+    uint64_t nlink;
+    uint32_t mode;
+    uint32_t uid;
+    uint32_t gid;
+    uint32_t pad0;
+    uint64_t rdev;
+    int64_t size;
+    int64_t blksize;
+    int64_t blocks;
+    uint64_t atime_sec, atime_nsec;
+    uint64_t mtime_sec, mtime_nsec;
+    uint64_t ctime_sec, ctime_nsec;
+    int64_t reserved[3];
+};
+
+/* follow: false behaves as lstat. */
+int pal_path_stat(const char* host_path, bool follow, struct pal_stat* st);
+int pal_path_mkdir(const char* host_path, int mode);
+int pal_path_rmdir(const char* host_path);
+int pal_path_unlink(const char* host_path);
+int pal_path_rename(const char* from, const char* to, unsigned int flags);
+int pal_path_symlink(const char* target, const char* link_path);
+long pal_path_readlink(const char* host_path, char* buf, size_t size);
+int pal_path_link(const char* from, const char* to);
+int pal_path_chmod(const char* host_path, int mode);
+/* times[0] access, times[1] modification, each {sec, nsec} with Linux UTIME_NOW/UTIME_OMIT. */
+int pal_path_utimens(const char* host_path, const int64_t times[4], bool follow);
+int pal_path_access(const char* host_path, int mode);
+int pal_path_truncate(const char* host_path, uint64_t size);
+
+/* ---- Threads and synchronisation -------------------------------------------------------- */
+
+/* Starts a host thread running fn(arg) on a PAL-provided stack of stack_size bytes.
+ * The thread ends with pal_thread_exit. */
+int pal_thread_create(void (*fn)(void*), void* arg, size_t stack_size, int* host_tid);
+/* Ends the calling host thread. Its stack is released by the PAL afterwards. */
+__attribute__((noreturn)) void pal_thread_exit(void);
+/* Sets the pointer the library OS reads back with pal_thread_tcb(): the GS base here. */
+int pal_thread_set_tcb(void* tcb);
+/* Sets the FS base, the application's thread pointer. */
+int pal_thread_set_fs(uint64_t fs_base);
+uint64_t pal_thread_get_fs(void);
+int pal_thread_yield(void);
+/* Interrupts a blocking PAL call in the given host thread (it returns -EINTR). */
+int pal_thread_interrupt(int host_tid);
+int pal_thread_set_affinity(int host_tid, const void* mask, size_t size);
+int pal_thread_get_affinity(int host_tid, void* mask, size_t size);
+
+/* Private futex on a 32-bit word. timeout_ns < 0: forever; relative otherwise.
+ * Returns 0 when woken, -EAGAIN if *addr != expected, -ETIMEDOUT, -EINTR. */
+int pal_futex_wait(uint32_t* addr, uint32_t expected, int64_t timeout_ns, uint32_t bitset);
+int pal_futex_wake(uint32_t* addr, int count, uint32_t bitset);
+int pal_futex_requeue(uint32_t* addr, int wake, uint32_t* addr2, int requeue,
+                      const uint32_t* expected);
+
+/* ---- Time and randomness ---------------------------------------------------------------- */
+
+#define PAL_CLOCK_REALTIME  0
+#define PAL_CLOCK_MONOTONIC 1
+#define PAL_CLOCK_PROCESS   2 /* CPU time of the whole host process */
+#define PAL_CLOCK_THREAD    3 /* CPU time of the calling host thread */
+
+int pal_clock_get(int clock, uint64_t* ns);
+/* Sleeps, interruptible by host signals: returns -EINTR with *remaining_ns set. */
+int pal_sleep(uint64_t ns, uint64_t* remaining_ns);
+int pal_random(void* buf, size_t size);
+
+/* ---- Upcalls: syscalls, exceptions, host signals ----------------------------------------- */
+
+/* Register state of the interrupted application code; same layout as Linux's x86-64
+ * struct sigcontext, so it can be used to build a Linux signal frame directly. */
+struct pal_context {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2;
+    void* fpstate; /* XSAVE area, Linux struct _fpstate layout */
+    uint64_t reserved[8];
+};
+
+enum pal_event {
+    PAL_EVENT_SYSCALL,   /* the app executed a syscall instruction; number in info->syscall */
+    PAL_EVENT_MEMFAULT,  /* SIGSEGV / SIGBUS */
+    PAL_EVENT_ARITH,     /* SIGFPE */
+    PAL_EVENT_ILLEGAL,   /* SIGILL */
+    PAL_EVENT_TRAP,      /* SIGTRAP */
+    PAL_EVENT_INTERRUPT, /* pal_thread_interrupt() reached this thread */
+    PAL_EVENT_HOST_SIGNAL, /* an asynchronous signal sent by the host (SIGINT, SIGTERM, ...) */
+};
+
+struct pal_event_info {
+    int signo;        /* host signal number that carried the event */
+    int code;         /* si_code */
+    uint64_t addr;    /* faulting address for MEMFAULT */
+    long syscall;     /* syscall number for SYSCALL */
+    int sender_pid;   /* host pid for HOST_SIGNAL, when known */
+    bool in_pal;      /* the event interrupted library OS or PAL code, not the app */
+};
+
+/* Called on the thread's signal stack. The handler may change ctx; execution resumes there. */
+typedef void (*pal_event_handler_t)(enum pal_event ev, struct pal_event_info* info,
+                                    struct pal_context* ctx);
+void pal_set_event_handler(pal_event_handler_t handler);
+
+/* Resumes the given context on the calling thread (used to start threads in app code). */
+__attribute__((noreturn)) void pal_context_jump(const struct pal_context* ctx);
+
+/* ---- Process ---------------------------------------------------------------------------- */
+
+__attribute__((noreturn)) void pal_process_exit(int status);
+/* Ends the host process as if killed by signo, so that the host parent sees the same. */
+__attribute__((noreturn)) void pal_process_die_by_signal(int signo);
+
+/* Writes to the host's diagnostic output (stderr). */
+void pal_debug_write(const char* buf, size_t size);
+
+/* ---- Host information ------------------------------------------------------------------- */
+
+struct pal_host_info {
+    uint32_t cpu_count;
+    uint64_t mem_total;      /* bytes the app may use: the manifest's limit */
+    uint64_t host_mem_total; /* bytes of host memory, for /proc/meminfo */
+    uint64_t mem_available;
+    uint64_t app_area_start; /* app mappings without a fixed address are placed in here */
+    uint64_t app_area_end;
+    uint64_t pal_start;      /* PAL and library OS image: the app may not map over it */
+    uint64_t pal_end;
+    char hostname[65];
+    char kernel_release[65];
+};
+int pal_host_info(struct pal_host_info* info);
+
+#endif
