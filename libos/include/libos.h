@@ -29,9 +29,8 @@ struct libos_sigaction {
 };
 
 struct libos_thread {
-    struct libos_thread* self; /* %gs:0, read by libos_current() */
+    struct pal_tcb pal;        /* must stay first: %gs:0 points here */
     int tid;                   /* guest thread id */
-    int host_tid;
     struct libos_thread* next; /* in the process's thread list */
 
     sigset64_t sigmask;
@@ -50,8 +49,6 @@ struct libos_thread {
     bool sigsuspend_restore; /* sigmask_saved must be restored after the handler runs */
     sigset64_t sigmask_saved;
 
-    void* signal_stack;      /* host alternate stack this thread's events run on */
-    size_t signal_stack_size;
     volatile int exiting;
 };
 

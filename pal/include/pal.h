@@ -117,19 +117,40 @@ int pal_path_truncate(const char* host_path, uint64_t size);
 
 /* ---- Threads and synchronisation -------------------------------------------------------- */
 
-/* Starts a host thread running fn(arg) on a PAL-provided stack of stack_size bytes.
+/* The head of every thread's control block. The library OS embeds it as the first member of
+ * its own per-thread structure; the PAL points the thread register (GS base) at it, so
+ * %gs:0 is the block's own address on every thread. */
+struct pal_tcb {
+    struct pal_tcb* self;
+    int host_tid;
+    volatile int interrupted; /* set by pal_thread_interrupt; makes blocking calls return */
+    void* stack;              /* host stack of a PAL-created thread */
+    size_t stack_size;
+    void* signal_stack;       /* where host signal handlers (the upcalls) run */
+    size_t signal_stack_size;
+    volatile int* exit_word;  /* the kernel clears it when the host thread is gone */
+    uint64_t reserved[4];
+};
+
+/* Starts a host thread running fn(arg) with tcb installed, on a PAL-provided stack.
  * The thread ends with pal_thread_exit. */
-int pal_thread_create(void (*fn)(void*), void* arg, size_t stack_size, int* host_tid);
-/* Ends the calling host thread. Its stack is released by the PAL afterwards. */
+int pal_thread_create(struct pal_tcb* tcb, void (*fn)(void*), void* arg);
+/* Ends the calling host thread. Its stacks are released by the PAL once it is gone, and after
+ * that tcb->exit_word reads 0, so the library OS knows when it may free the tcb. */
 __attribute__((noreturn)) void pal_thread_exit(void);
-/* Sets the pointer the library OS reads back with pal_thread_tcb(): the GS base here. */
-int pal_thread_set_tcb(void* tcb);
+/* Installs tcb on the calling thread (the first thread; created threads get theirs from
+ * pal_thread_create) and gives it a signal stack. */
+int pal_thread_init_main(struct pal_tcb* tcb);
 /* Sets the FS base, the application's thread pointer. */
 int pal_thread_set_fs(uint64_t fs_base);
 uint64_t pal_thread_get_fs(void);
 int pal_thread_yield(void);
-/* Interrupts a blocking PAL call in the given host thread (it returns -EINTR). */
-int pal_thread_interrupt(int host_tid);
+/* Makes the given thread leave a blocking PAL call with -EINTR, or return -EINTR from the next
+ * one it starts if it is not blocked now; an app thread running app code gets
+ * PAL_EVENT_INTERRUPT instead. The library OS clears the request with pal_thread_clear_interrupt
+ * before it checks its own pending work and then blocks, so no wake-up is ever lost. */
+int pal_thread_interrupt(struct pal_tcb* tcb);
+void pal_thread_clear_interrupt(void);
 int pal_thread_set_affinity(int host_tid, const void* mask, size_t size);
 int pal_thread_get_affinity(int host_tid, void* mask, size_t size);
 
