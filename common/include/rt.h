@@ -31,6 +31,8 @@ void* malloc(size_t size);
 void* calloc(size_t count, size_t size);
 void* realloc(void* ptr, size_t size);
 void free(void* ptr);
+/* align must be a power of two; the block is released with free(). */
+void* memalign(size_t align, size_t size);
 
 int snprintf(char* buf, size_t size, const char* fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -51,6 +53,7 @@ __attribute__((noreturn)) void rt_abort(const char* why);
 
 #else
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
