@@ -4,7 +4,8 @@
  * Floating point is not formatted: %f %F %e %E %g %G %a %A consume their argument and print the
  * conversion itself (such as "%f"), because nothing inside the library OS prints floats.
  * %n is refused the same way (it prints "%n" and writes nothing), since it only turns a
- * format string into a write primitive. Like glibc, %p of NULL prints "(nil)". */
+ * format string into a write primitive. Like glibc, %s of NULL prints "(null)" and %p of NULL
+ * prints "(nil)". */
 #include "rt.h"
 
 struct out {
@@ -220,8 +221,9 @@ static void format_integer(struct out* o, const struct spec* sp, char conv, unsi
 static void format_string(struct out* o, const struct spec* sp, const char* s) {
     size_t len;
 
+    /* Like glibc: a precision too small for all of "(null)" prints nothing rather than a part. */
     if (!s)
-        s = "(null)";
+        s = sp->precision < 0 || sp->precision >= 6 ? "(null)" : "";
     len = sp->precision >= 0 ? strnlen(s, sp->precision) : strlen(s);
     out_field(o, sp, "", 0, s, len);
 }

@@ -206,6 +206,9 @@ static void test_format_chars_strings_pointers(void) {
     FMT("a  |", "%-3c|", 'a');
     FMT("hello world", "%s %s", "hello", "world");
     FMT("(null)", "%s", (char*)NULL);
+    FMT("  (null)", "%8s", (char*)NULL);
+    FMT("(null)", "%.6s", (char*)NULL);
+    FMT("", "%.5s", (char*)NULL);
     FMT("", "%s", "");
     FMT("xy", "%.2s", unterminated);
     FMT("100%", "100%%");
