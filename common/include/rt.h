@@ -26,6 +26,7 @@ char* strstr(const char* haystack, const char* needle);
 char* strdup(const char* s);
 char* strndup(const char* s, size_t n);
 size_t strlcpy(char* dst, const char* src, size_t size);
+char* strncpy(char* dst, const char* src, size_t n);
 
 void* malloc(size_t size);
 void* calloc(size_t count, size_t size);
@@ -50,6 +51,16 @@ void rt_set_page_allocator(rt_page_alloc_fn alloc, rt_page_free_fn release);
 
 /* Called on a failed assertion or heap corruption; never returns. */
 __attribute__((noreturn)) void rt_abort(const char* why);
+
+/* What _FORTIFY_SOURCE and -fstack-protector code calls (Debian's static mbedTLS is built so);
+ * a failed check ends in rt_abort. __errno_location is per thread and so the library OS's. */
+void* __memcpy_chk(void* dst, const void* src, size_t n, size_t dst_size);
+void* __memmove_chk(void* dst, const void* src, size_t n, size_t dst_size);
+void* __memset_chk(void* dst, int c, size_t n, size_t dst_size);
+int __snprintf_chk(char* buf, size_t size, int flag, size_t buf_size, const char* fmt, ...);
+int __vsnprintf_chk(char* buf, size_t size, int flag, size_t buf_size, const char* fmt,
+                    va_list ap);
+__attribute__((noreturn)) void __stack_chk_fail(void);
 
 #else
 

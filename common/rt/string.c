@@ -161,6 +161,15 @@ char* strdup(const char* s) {
     return strndup(s, SIZE_MAX);
 }
 
+/* C's strncpy: pads with NUL up to n, and leaves dst unterminated when src is n or longer. */
+char* strncpy(char* dst, const char* src, size_t n) {
+    size_t len = strnlen(src, n);
+
+    memcpy(dst, src, len);
+    memset(dst + len, 0, n - len);
+    return dst;
+}
+
 size_t strlcpy(char* dst, const char* src, size_t size) {
     size_t len = strlen(src);
 

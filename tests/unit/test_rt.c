@@ -581,6 +581,26 @@ static void test_strdup_strlcpy(void) {
     memset(buf, 'Z', sizeof(buf));
     CHECK(strlcpy(buf, "abc", 0) == 3 && buf[0] == 'Z', "strlcpy of size 0 writes nothing");
     CHECK(strlcpy(buf, "abc", 1) == 3 && buf[0] == '\0' && buf[1] == 'Z', "strlcpy of size 1");
+
+    memset(buf, 'Z', sizeof(buf));
+    CHECK(strncpy(buf, "ab", 6) == buf && !memcmp(buf, "ab\0\0\0\0ZZ", 8),
+          "strncpy pads with NUL up to n");
+    memset(buf, 'Z', sizeof(buf));
+    CHECK(strncpy(buf, "abcdef", 4) == buf && !memcmp(buf, "abcdZZZZ", 8),
+          "strncpy does not terminate a truncated copy");
+}
+
+static void test_fortify_entry_points(void) {
+    char buf[8];
+
+    CHECK(__memcpy_chk(buf, "abcdefgh", 8, sizeof(buf)) == buf && !memcmp(buf, "abcdefgh", 8),
+          "__memcpy_chk within bounds copies");
+    CHECK(__memset_chk(buf, 'x', 8, sizeof(buf)) == buf && buf[7] == 'x',
+          "__memset_chk within bounds fills");
+    CHECK(__memmove_chk(buf + 1, buf, 4, 7) == buf + 1, "__memmove_chk within bounds");
+    CHECK(__snprintf_chk(buf, sizeof(buf), 1, sizeof(buf), "%d-%s", 42, "abcdef") == 9 &&
+              !strcmp(buf, "42-abcd"),
+          "__snprintf_chk formats like snprintf");
 }
 
 /* ---- Allocator --------------------------------------------------------------------------- */
@@ -919,6 +939,15 @@ static void misuse_realloc_after_free(void) {
     (void)realloc(p, 128);
 }
 
+static void misuse_fortified_overflow(void) {
+    char small[4];
+    __memcpy_chk(small, "too long", 9, sizeof(small));
+}
+
+static void misuse_stack_check(void) {
+    __stack_chk_fail();
+}
+
 static void check_aborts(const char* name, void (*misuse)(void)) {
     long pid = raw_syscall(__NR_fork, 0, 0, 0);
     int status = 0;
@@ -941,6 +970,8 @@ static void test_malloc_misuse(void) {
     check_aborts("free of a pointer not from malloc", misuse_foreign_pointer);
     check_aborts("overwritten free block", misuse_overwritten_free_block);
     check_aborts("realloc after free", misuse_realloc_after_free);
+    check_aborts("__memcpy_chk overflow", misuse_fortified_overflow);
+    check_aborts("__stack_chk_fail", misuse_stack_check);
 }
 
 /* ---- Entry -------------------------------------------------------------------------------- */
@@ -962,6 +993,7 @@ static void run_all(void) {
     test_strcmp_family();
     test_strchr_strrchr_strstr();
     test_strdup_strlcpy();
+    test_fortify_entry_points();
     test_malloc_every_size();
     test_malloc_limits();
     test_calloc_zeroes();
