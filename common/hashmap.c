@@ -150,8 +150,8 @@ static int core_put(struct hashmap* map, const struct lookup* k, char* str_copy,
     slot = &map->slots[find_free(map, k->hash)];
     if (slot->state == SLOT_EMPTY)
         map->used++;
-    *slot = (struct hashmap_slot){.key = k->key, .str = str_copy, .value = value,
-                                  .state = SLOT_LIVE};
+    *slot =
+        (struct hashmap_slot){.key = k->key, .str = str_copy, .value = value, .state = SLOT_LIVE};
     map->count++;
     return 0;
 }

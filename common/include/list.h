@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #ifndef container_of
-#define container_of(ptr, type, member) ((type*)((char*)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type*)((char*)(ptr)-offsetof(type, member)))
 #endif
 
 struct list_node {
@@ -16,7 +16,8 @@ struct list_node {
 };
 
 /* A head that is empty from the start: `struct list_node jobs = LIST_INIT(jobs);` */
-#define LIST_INIT(name) {&(name), &(name)}
+#define LIST_INIT(name)                                                                            \
+    { &(name), &(name) }
 
 static inline void list_init(struct list_node* node) {
     node->next = node;
@@ -56,7 +57,7 @@ static inline void list_del(struct list_node* node) {
 #define list_entry(node, type, member) container_of(node, type, member)
 
 /* The first element, or NULL when the list is empty. */
-#define list_first_entry_or_null(head, type, member)                                              \
+#define list_first_entry_or_null(head, type, member)                                               \
     (list_empty(head) ? NULL : list_entry((head)->next, type, member))
 
 #define list_for_each(pos, head) for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
@@ -67,12 +68,12 @@ static inline void list_del(struct list_node* node) {
          (pos) = (tmp), (tmp) = (pos)->next)
 
 #define list_for_each_entry(pos, head, member)                                                     \
-    for ((pos) = list_entry((head)->next, __typeof__(*(pos)), member); &(pos)->member != (head);  \
+    for ((pos) = list_entry((head)->next, __typeof__(*(pos)), member); &(pos)->member != (head);   \
          (pos) = list_entry((pos)->member.next, __typeof__(*(pos)), member))
 
 /* Safe against removing (and freeing) pos in the body. */
 #define list_for_each_entry_safe(pos, tmp, head, member)                                           \
-    for ((pos) = list_entry((head)->next, __typeof__(*(pos)), member),                            \
+    for ((pos) = list_entry((head)->next, __typeof__(*(pos)), member),                             \
         (tmp) = list_entry((pos)->member.next, __typeof__(*(pos)), member);                        \
          &(pos)->member != (head);                                                                 \
          (pos) = (tmp), (tmp) = list_entry((tmp)->member.next, __typeof__(*(pos)), member))

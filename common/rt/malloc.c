@@ -172,7 +172,9 @@ void free(void* ptr) {
     h = header_of(ptr);
 
     switch (h->magic) {
-        case MAGIC_USED: small_free(h); break;
+        case MAGIC_USED:
+            small_free(h);
+            break;
         case MAGIC_LARGE:
             h->magic = MAGIC_FREE;
             if (g_page_free)
@@ -182,8 +184,10 @@ void free(void* ptr) {
             h->magic = MAGIC_FREE;
             free((char*)ptr - h->size);
             break;
-        case MAGIC_FREE: rt_abort("free(): double free");
-        default: rt_abort("free(): pointer not from malloc");
+        case MAGIC_FREE:
+            rt_abort("free(): double free");
+        default:
+            rt_abort("free(): pointer not from malloc");
     }
 }
 
@@ -196,10 +200,14 @@ static size_t usable_size(void* ptr) {
             if (h->class_index >= CLASS_COUNT)
                 rt_abort("realloc(): corrupted block header");
             return g_class_sizes[h->class_index];
-        case MAGIC_LARGE: return h->size - HEADER_SIZE;
-        case MAGIC_ALIGNED: return usable_size((char*)ptr - h->size) - h->size;
-        case MAGIC_FREE: rt_abort("realloc(): block already freed");
-        default: rt_abort("realloc(): pointer not from malloc");
+        case MAGIC_LARGE:
+            return h->size - HEADER_SIZE;
+        case MAGIC_ALIGNED:
+            return usable_size((char*)ptr - h->size) - h->size;
+        case MAGIC_FREE:
+            rt_abort("realloc(): block already freed");
+        default:
+            rt_abort("realloc(): pointer not from malloc");
     }
 }
 

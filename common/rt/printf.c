@@ -60,12 +60,23 @@ static void out_field(struct out* o, const struct spec* sp, const char* prefix, 
 static const char* parse_flags(const char* f, struct spec* sp) {
     for (;; f++) {
         switch (*f) {
-            case '-': sp->left = true; break;
-            case '0': sp->zero = true; break;
-            case '+': sp->plus = true; break;
-            case ' ': sp->space = true; break;
-            case '#': sp->alt = true; break;
-            default: return f;
+            case '-':
+                sp->left = true;
+                break;
+            case '0':
+                sp->zero = true;
+                break;
+            case '+':
+                sp->plus = true;
+                break;
+            case ' ':
+                sp->space = true;
+                break;
+            case '#':
+                sp->alt = true;
+                break;
+            default:
+                return f;
         }
     }
 }
@@ -140,29 +151,45 @@ static const char* parse_spec(const char* f, struct spec* sp, va_list* ap) {
 
 static unsigned long long arg_unsigned(const struct spec* sp, va_list* ap) {
     switch (sp->length) {
-        case 'H': return (unsigned char)va_arg(*ap, unsigned int);
-        case 'h': return (unsigned short)va_arg(*ap, unsigned int);
-        case 'l': return va_arg(*ap, unsigned long);
+        case 'H':
+            return (unsigned char)va_arg(*ap, unsigned int);
+        case 'h':
+            return (unsigned short)va_arg(*ap, unsigned int);
+        case 'l':
+            return va_arg(*ap, unsigned long);
         case 'L':
-        case 'D': return va_arg(*ap, unsigned long long);
-        case 'z': return va_arg(*ap, size_t);
-        case 't': return (unsigned long long)va_arg(*ap, ptrdiff_t);
-        case 'j': return va_arg(*ap, uintmax_t);
-        default: return va_arg(*ap, unsigned int);
+        case 'D':
+            return va_arg(*ap, unsigned long long);
+        case 'z':
+            return va_arg(*ap, size_t);
+        case 't':
+            return (unsigned long long)va_arg(*ap, ptrdiff_t);
+        case 'j':
+            return va_arg(*ap, uintmax_t);
+        default:
+            return va_arg(*ap, unsigned int);
     }
 }
 
 static long long arg_signed(const struct spec* sp, va_list* ap) {
     switch (sp->length) {
-        case 'H': return (signed char)va_arg(*ap, int);
-        case 'h': return (short)va_arg(*ap, int);
-        case 'l': return va_arg(*ap, long);
+        case 'H':
+            return (signed char)va_arg(*ap, int);
+        case 'h':
+            return (short)va_arg(*ap, int);
+        case 'l':
+            return va_arg(*ap, long);
         case 'L':
-        case 'D': return va_arg(*ap, long long);
-        case 'z': return (long long)va_arg(*ap, size_t);
-        case 't': return va_arg(*ap, ptrdiff_t);
-        case 'j': return va_arg(*ap, intmax_t);
-        default: return va_arg(*ap, int);
+        case 'D':
+            return va_arg(*ap, long long);
+        case 'z':
+            return (long long)va_arg(*ap, size_t);
+        case 't':
+            return va_arg(*ap, ptrdiff_t);
+        case 'j':
+            return va_arg(*ap, intmax_t);
+        default:
+            return va_arg(*ap, int);
     }
 }
 
@@ -262,13 +289,19 @@ static void format_one(struct out* o, struct spec* sp, char conv, va_list* ap) {
         case 'u':
         case 'o':
         case 'x':
-        case 'X': format_integer(o, sp, conv, arg_unsigned(sp, ap), false); break;
+        case 'X':
+            format_integer(o, sp, conv, arg_unsigned(sp, ap), false);
+            break;
         case 'c':
             c = (char)va_arg(*ap, int);
             out_field(o, sp, "", 0, &c, 1);
             break;
-        case 's': format_string(o, sp, va_arg(*ap, const char*)); break;
-        case 'p': format_pointer(o, sp, va_arg(*ap, void*)); break;
+        case 's':
+            format_string(o, sp, va_arg(*ap, const char*));
+            break;
+        case 'p':
+            format_pointer(o, sp, va_arg(*ap, void*));
+            break;
         case 'f':
         case 'F':
         case 'e':
@@ -276,12 +309,16 @@ static void format_one(struct out* o, struct spec* sp, char conv, va_list* ap) {
         case 'g':
         case 'G':
         case 'a':
-        case 'A': skip_float(o, sp, conv, ap); break;
+        case 'A':
+            skip_float(o, sp, conv, ap);
+            break;
         case 'n':
             (void)va_arg(*ap, void*);
             out_bytes(o, "%n", 2);
             break;
-        case '%': out_char(o, '%'); break;
+        case '%':
+            out_char(o, '%');
+            break;
         default:
             out_char(o, '%');
             if (conv)

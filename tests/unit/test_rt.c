@@ -2,9 +2,9 @@
  * objects the library OS uses: its own _start, raw system calls, no libc anywhere.
  *
  * Prints one line per failed case and a final "rt: N passed, M failed"; exits 0 only if M == 0. */
+#include <asm/unistd.h>
 #include <linux/sched.h>
 #include <linux/wait.h>
-#include <asm/unistd.h>
 
 #include "rt.h"
 
@@ -29,7 +29,7 @@ static long raw_syscall6(long nr, long a, long b, long c, long d, long e, long f
 
 #define raw_syscall(nr, a, b, c) raw_syscall6(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
-#define PROT_RW       3  /* PROT_READ | PROT_WRITE */
+#define PROT_RW       3    /* PROT_READ | PROT_WRITE */
 #define MAP_ANON_PRIV 0x22 /* MAP_PRIVATE | MAP_ANONYMOUS */
 #define FUTEX_WAIT    0
 
@@ -258,8 +258,9 @@ static void check_strtol(int line, const char* s, int base, long want, size_t wa
     char* end = NULL;
     long got = strtol(s, &end, base);
 
-    CHECK(got == want && end == s + want_end, "line %d: strtol(\"%s\", %d) = %ld end +%td, want %ld +%zu",
-          line, s, base, got, end - s, want, want_end);
+    CHECK(got == want && end == s + want_end,
+          "line %d: strtol(\"%s\", %d) = %ld end +%td, want %ld +%zu", line, s, base, got, end - s,
+          want, want_end);
 }
 
 static void check_strtoul(int line, const char* s, int base, unsigned long want, size_t want_end) {
@@ -267,8 +268,8 @@ static void check_strtoul(int line, const char* s, int base, unsigned long want,
     unsigned long got = strtoul(s, &end, base);
 
     CHECK(got == want && end == s + want_end,
-          "line %d: strtoul(\"%s\", %d) = %lu end +%td, want %lu +%zu", line, s, base, got,
-          end - s, want, want_end);
+          "line %d: strtoul(\"%s\", %d) = %lu end +%td, want %lu +%zu", line, s, base, got, end - s,
+          want, want_end);
 }
 
 #define STRTOL(s, base, want, want_end)  check_strtol(__LINE__, s, base, want, want_end)
@@ -402,7 +403,7 @@ static void test_memmove_overlaps(void) {
     static unsigned char want[3 * MEM_MAX];
     static unsigned char copy[3 * MEM_MAX];
     static const int shifts[] = {-301, -64, -17, -16, -9, -8, -7, -3, -1, 0,
-                                 1,    3,   7,   8,   9,   16,  17,  64, 301};
+                                 1,    3,   7,   8,   9,  16, 17, 64, 301};
 
     for (size_t n = 0; n <= MEM_MAX; n++) {
         int bad = 0, bad_src = 0;
@@ -841,9 +842,8 @@ static void thread_body(void* opaque) {
                 continue;
             }
             mine[0] = 0x3c;
-            unsigned char* theirs =
-                __atomic_exchange_n(&g_exchange[rng_next(&rng) % EXCHANGE_SIZE], mine,
-                                    __ATOMIC_ACQ_REL);
+            unsigned char* theirs = __atomic_exchange_n(&g_exchange[rng_next(&rng) % EXCHANGE_SIZE],
+                                                        mine, __ATOMIC_ACQ_REL);
             if (theirs && theirs[0] != 0x3c)
                 arg->errors++;
             free(theirs);
@@ -852,7 +852,8 @@ static void thread_body(void* opaque) {
 }
 
 /* clone on a fresh stack; the child pops fn and arg from it, calls fn, and exits the thread. */
-static long thread_start(void (*fn)(void*), void* arg, unsigned char* stack_top, volatile int* tid) {
+static long thread_start(void (*fn)(void*), void* arg, unsigned char* stack_top,
+                         volatile int* tid) {
     unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
                           CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
     void** sp = (void**)stack_top - 2;
@@ -895,8 +896,8 @@ static void test_malloc_threads(void) {
     for (int i = 0; i < THREADS; i++) {
         args[i].index = i;
         stacks[i] = test_page_alloc(THREAD_STACK);
-        if (!stacks[i] || thread_start(thread_body, &args[i], stacks[i] + THREAD_STACK,
-                                       &args[i].tid) <= 0)
+        if (!stacks[i] ||
+            thread_start(thread_body, &args[i], stacks[i] + THREAD_STACK, &args[i].tid) <= 0)
             break;
         started++;
     }
