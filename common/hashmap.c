@@ -129,8 +129,8 @@ static int reserve_one(struct hashmap* map) {
     return rebuild(map, capacity);
 }
 
-/* Inserts or replaces; str_copy is the strmap's already-copied key, or NULL for a u64map. On
- * replacement the map keeps its old key copy and str_copy is freed. */
+/* Inserts or replaces; str_copy is the strmap's already-copied key, or NULL for a u64map. The
+ * map owns str_copy from here on, and frees it if it is not needed. */
 static int core_put(struct hashmap* map, const struct lookup* k, char* str_copy, void* value) {
     ptrdiff_t found = find_live(map, k);
     struct hashmap_slot* slot;
@@ -194,8 +194,14 @@ void strmap_destroy(struct strmap* map) {
 
 int strmap_put(struct strmap* map, const char* key, void* value) {
     struct lookup k = lookup_str(key);
-    char* copy = strdup(key);
+    ptrdiff_t found = find_live(&map->core, &k);
+    char* copy;
 
+    if (found >= 0) {
+        map->core.slots[found].value = value;
+        return 0;
+    }
+    copy = strdup(key);
     if (!copy)
         return -ENOMEM;
     return core_put(&map->core, &k, copy, value);
