@@ -166,8 +166,11 @@ class Sandbox:
         if not os.access(KERNITE, os.X_OK):
             pytest.fail(f"{KERNITE} is not built (set KERNITE_BUILD to another build directory)",
                         pytrace=False)
-        return run_sandboxed([KERNITE, app, *args], cwd=cwd or self.work,
-                             env={**BASE_ENV, **(host_env or {})}, timeout=timeout, input=input)
+        env = {**BASE_ENV, **(host_env or {})}
+        if "KERNITE_LOG_LEVEL" in os.environ:
+            env.setdefault("KERNITE_LOG_LEVEL", os.environ["KERNITE_LOG_LEVEL"])
+        return run_sandboxed([KERNITE, app, *args], cwd=cwd or self.work, env=env,
+                             timeout=timeout, input=input)
 
     def reset_work(self, setup):
         shutil.rmtree(self.work)
