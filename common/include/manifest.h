@@ -16,12 +16,13 @@
  */
 
 struct manifest_mount {
-    const char* type;      /* "chroot", "tmpfs" or "encrypted" */
-    const char* path;      /* guest path, absolute */
-    const char* uri;       /* "file:/host/path" as written; NULL for tmpfs */
-    const char* host_path; /* uri without "file:"; NULL for tmpfs */
-    const char* key_name;  /* encrypted mounts: name of the key ("default" if not given) */
-    struct toml_pos pos;   /* where the mount is written; {0, 0} for a default */
+    const char* type;        /* "chroot", "tmpfs" or "encrypted" */
+    const char* path;        /* guest path, absolute */
+    const char* uri;         /* "file:/host/path" as written; NULL for tmpfs */
+    const char* host_path;   /* uri without "file:"; NULL for tmpfs */
+    const char* key_name;    /* encrypted mounts: name of the key ("default" if not given) */
+    struct toml_pos pos;     /* where the mount is written; {0, 0} for a default */
+    struct toml_pos uri_pos; /* where its uri is written; {0, 0} when none is */
 };
 
 struct manifest_env {
@@ -51,29 +52,30 @@ struct manifest {
     const char* file;        /* manifest path, for messages (a copy) */
     struct toml_value* root; /* the parsed tree, owned */
 
-    const char* entrypoint;        /* libos.entrypoint: guest path, "file:" prefix stripped */
+    const char* entrypoint; /* libos.entrypoint: guest path, "file:" prefix stripped */
     struct toml_pos entrypoint_pos;
     const char* loader_entrypoint; /* loader.entrypoint as written (Gramine's library OS path);
                                       accepted and not used; NULL if absent */
     char** argv;                   /* loader.argv (points into the tree); NULL if absent */
     size_t argc;
     bool argv_given;
-    const char* argv0_override;    /* loader.argv0_override (old Gramine key); NULL if absent */
-    bool use_cmdline_argv;         /* loader.insecure__use_cmdline_argv */
-    bool use_host_env;             /* loader.insecure__use_host_env */
-    bool disable_aslr;             /* loader.insecure__disable_aslr */
-    struct manifest_env* env;      /* loader.env.NAME, in source order */
+    const char* argv0_override; /* loader.argv0_override (old Gramine key); NULL if absent */
+    bool use_cmdline_argv;      /* loader.insecure__use_cmdline_argv */
+    bool use_host_env;          /* loader.insecure__use_host_env */
+    bool disable_aslr;          /* loader.insecure__disable_aslr */
+    struct manifest_env* env;   /* loader.env.NAME, in source order */
     size_t env_count;
-    int log_level;                 /* loader.log_level as enum log_level; default LOG_ERROR */
-    const char* log_file;          /* loader.log_file; NULL means the default stream */
-    uint32_t uid;                  /* loader.uid, default 0 */
-    uint32_t gid;                  /* loader.gid, default 0 */
+    int log_level;              /* loader.log_level as enum log_level; default LOG_ERROR */
+    const char* log_level_name; /* loader.log_level as written ("all" means trace) */
+    const char* log_file;       /* loader.log_file; NULL means the default stream */
+    uint32_t uid;               /* loader.uid, default 0 */
+    uint32_t gid;               /* loader.gid, default 0 */
 
-    struct manifest_mount root_mount;  /* fs.root; default chroot of host "." at "/" */
-    struct manifest_mount* mounts;     /* fs.mounts, in order */
+    struct manifest_mount root_mount; /* fs.root; default chroot of host "." at "/" */
+    struct manifest_mount* mounts;    /* fs.mounts, in order */
     size_t mount_count;
-    const char* start_dir;             /* fs.start_dir, default "/" */
-    struct manifest_key* keys;         /* fs.insecure__keys.NAME */
+    const char* start_dir;     /* fs.start_dir, default "/" */
+    struct manifest_key* keys; /* fs.insecure__keys.NAME */
     size_t key_count;
 
     uint64_t stack_size;           /* sys.stack.size, default 8M */
@@ -124,42 +126,50 @@ void manifest_write_toml(const struct manifest* m, toml_write_fn write, void* ct
 /* The schema, as data: one row per key. The same table drives validation, `kernite manifest
  * keys` and the generated reference in docs/manifest.md. */
 enum manifest_kind {
-    MK_STRING,       /* any string */
-    MK_ENUM,         /* one of spec->allowed */
+    MK_STRING, /* any string */
+    MK_ENUM,   /* one of spec->allowed */
     MK_BOOL,
-    MK_UINT,         /* non-negative integer up to spec->max */
-    MK_SIZE,         /* size string ("512M") or a non-negative integer of bytes */
-    MK_URI,          /* "file:..." string */
-    MK_PATH,         /* absolute guest path, "file:" prefix accepted */
+    MK_UINT, /* non-negative integer up to spec->max */
+    MK_SIZE, /* size string ("512M") or a non-negative integer of bytes */
+    MK_URI,  /* "file:..." string */
+    MK_PATH, /* absolute guest path, "file:" prefix accepted */
     MK_STRING_ARRAY,
-    MK_ENV,          /* string, { value = "..." } or { passthrough = true } */
-    MK_MOUNT,        /* { type, path, uri, key_name } */
+    MK_ENV,   /* string, { value = "..." } or { passthrough = true } */
+    MK_MOUNT, /* { type, path, uri, key_name } */
     MK_MOUNT_ARRAY,
-    MK_FILE_ARRAY,   /* "file:..." strings or { uri, sha256 } tables */
-    MK_ENTRY,        /* "file:..." string or { uri, sha256 } table */
-    MK_KEY,          /* 32 hex digits */
-    MK_HEX,          /* hex string of any even length, "0x" prefix accepted */
-    MK_ATTESTATION,  /* "none", "epid", "dcap", or a boolean (old Gramine form) */
-    MK_TABLE,        /* any table, not interpreted */
-    MK_ARRAY,        /* any array, not interpreted */
+    MK_FILE_ARRAY,  /* "file:..." strings or { uri, sha256 } tables */
+    MK_ENTRY,       /* "file:..." string or { uri, sha256 } table */
+    MK_KEY,         /* 32 hex digits */
+    MK_HEX,         /* hex string of any even length, "0x" prefix accepted */
+    MK_ATTESTATION, /* "none", "epid", "dcap", or a boolean (old Gramine form) */
+    MK_TABLE,       /* any table, not interpreted */
+    MK_ARRAY,       /* any array, not interpreted */
 };
 
-#define MANIFEST_KEY_REQUIRED   0x1 /* must be present */
-#define MANIFEST_KEY_IGNORED    0x2 /* accepted and type-checked; Kernite does not act on it */
-#define MANIFEST_KEY_DEPRECATED 0x4 /* old Gramine name, still accepted */
+#define MANIFEST_KEY_REQUIRED    0x1  /* must be present */
+#define MANIFEST_KEY_IGNORED     0x2  /* accepted and type-checked; Kernite does not act on it */
+#define MANIFEST_KEY_DEPRECATED  0x4  /* old Gramine name, still accepted */
+#define MANIFEST_KEY_RELATIVE    0x8  /* MK_PATH: a relative guest path is allowed too */
+#define MANIFEST_KEY_UNSUPPORTED 0x10 /* accepted with a warning: Kernite does not implement it */
 
 struct manifest_key_spec {
-    const char* pattern;         /* dotted key; "*" stands for any one name */
+    const char* pattern; /* dotted key; "*" stands for any one name */
     enum manifest_kind kind;
-    const char* default_text;    /* as shown to users; NULL when there is no default */
-    const char* const* allowed;  /* MK_ENUM: NULL-terminated list */
-    uint64_t max;                /* MK_UINT: largest value */
+    const char* default_text;   /* as shown to users; NULL when there is no default */
+    const char* const* allowed; /* MK_ENUM: NULL-terminated list */
+    uint64_t max;               /* MK_UINT: largest value; MK_HEX: exact digit count or 0 */
     unsigned int flags;
-    const char* help;            /* one line */
+    const char* help;    /* one line */
+    size_t offset;       /* where the value lands in struct manifest; 0 if elsewhere */
+    size_t size;         /* size of that field */
+    size_t count_offset; /* array kinds: where the element count lands */
 };
 
 /* Returns the schema table and its length. */
 const struct manifest_key_spec* manifest_schema(size_t* count);
+/* The fields of the tables a kind takes (MK_MOUNT, MK_MOUNT_ARRAY, MK_ENV, MK_FILE_ARRAY,
+ * MK_ENTRY), with offsets into their struct; NULL and 0 for other kinds. */
+const struct manifest_key_spec* manifest_schema_fields(enum manifest_kind kind, size_t* count);
 /* "a string", "an array of strings", ... as used in messages. */
 const char* manifest_kind_describe(enum manifest_kind kind);
 /* Short type name for references: "string", "bool", "size", ... */
