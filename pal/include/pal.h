@@ -128,15 +128,15 @@ struct pal_tcb {
     size_t stack_size;
     void* signal_stack;       /* where host signal handlers (the upcalls) run */
     size_t signal_stack_size;
-    volatile int* exit_word;  /* the kernel clears it when the host thread is gone */
+    volatile int exit_word;   /* 1 while the PAL may use this block; 0 once it never will */
     uint64_t reserved[4];
 };
 
 /* Starts a host thread running fn(arg) with tcb installed, on a PAL-provided stack.
  * The thread ends with pal_thread_exit. */
 int pal_thread_create(struct pal_tcb* tcb, void (*fn)(void*), void* arg);
-/* Ends the calling host thread. Its stacks are released by the PAL once it is gone, and after
- * that tcb->exit_word reads 0, so the library OS knows when it may free the tcb. */
+/* Ends the calling host thread and releases its stacks. Once tcb->exit_word reads 0 the PAL
+ * no longer touches the tcb and the library OS may free it. */
 __attribute__((noreturn)) void pal_thread_exit(void);
 /* Installs tcb on the calling thread (the first thread; created threads get theirs from
  * pal_thread_create) and gives it a signal stack. */
@@ -195,6 +195,14 @@ enum pal_event {
     PAL_EVENT_INTERRUPT, /* pal_thread_interrupt() reached this thread */
     PAL_EVENT_HOST_SIGNAL, /* an asynchronous signal sent by the host (SIGINT, SIGTERM, ...) */
 };
+
+/* When events arrive:
+ * - SYSCALL and the faults arrive only for app code (a fault in the PAL or library OS is fatal).
+ * - INTERRUPT and HOST_SIGNAL arrive for app code (in_pal false) or, with in_pal true, while the
+ *   thread sits in a blocking PAL call of an upcall. In that case the handler interrupted the
+ *   library OS in the middle of its work: it must only record the signal without taking locks,
+ *   and return; the blocking call then returns -EINTR. INTERRUPT never arrives with in_pal set:
+ *   it only makes the blocking call return. Outside blocking calls, upcalls do not nest. */
 
 struct pal_event_info {
     int signo;        /* host signal number that carried the event */

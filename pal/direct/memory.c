@@ -1,0 +1,80 @@
+/* Host memory for the library OS and the app: thin, checked wrappers over mmap and friends. */
+#include <asm/unistd.h>
+#include <linux/errno.h>
+#include <linux/mman.h>
+
+#include "pal_direct.h"
+
+static int host_map_flags(int flags) {
+    int host = MAP_PRIVATE | MAP_ANONYMOUS;
+
+    if (flags & PAL_MAP_FIXED)
+        host |= MAP_FIXED;
+    else if (flags & PAL_MAP_NOREPLACE)
+        host |= MAP_FIXED_NOREPLACE;
+    if (flags & PAL_MAP_NORESERVE)
+        host |= MAP_NORESERVE;
+    if (flags & PAL_MAP_GROWSDOWN)
+        host |= MAP_GROWSDOWN;
+    return host;
+}
+
+static bool range_ok(const void* addr, size_t size) {
+    uint64_t a = (uint64_t)addr;
+    return !(a & (PAL_PAGE_SIZE - 1)) && size && a + size > a;
+}
+
+/* The image of kernite-direct is never handed to the app. */
+static bool overlaps_image(uint64_t addr, size_t size) {
+    return addr < (uint64_t)_end && addr + size > (uint64_t)__executable_start;
+}
+
+int pal_mem_map(void** addr, size_t size, int prot, int flags) {
+    uint64_t want = (uint64_t)*addr;
+    long ret;
+
+    if (!size || (want & (PAL_PAGE_SIZE - 1)))
+        return -EINVAL;
+    if ((flags & (PAL_MAP_FIXED | PAL_MAP_NOREPLACE)) && overlaps_image(want, size))
+        return -EEXIST;
+    ret = HOST_SYSCALL6(__NR_mmap, want, size, prot, host_map_flags(flags), -1, 0);
+    if (ret < 0)
+        return (int)ret;
+    if ((flags & (PAL_MAP_FIXED | PAL_MAP_NOREPLACE)) && (uint64_t)ret != want) {
+        HOST_SYSCALL2(__NR_munmap, ret, size);
+        return -EEXIST;
+    }
+    *addr = (void*)ret;
+    return 0;
+}
+
+int pal_mem_unmap(void* addr, size_t size) {
+    if (!range_ok(addr, size) || overlaps_image((uint64_t)addr, size))
+        return -EINVAL;
+    return (int)HOST_SYSCALL2(__NR_munmap, addr, size);
+}
+
+int pal_mem_protect(void* addr, size_t size, int prot) {
+    if (!range_ok(addr, size) || overlaps_image((uint64_t)addr, size))
+        return -EINVAL;
+    return (int)HOST_SYSCALL3(__NR_mprotect, addr, size, prot);
+}
+
+int pal_mem_zero_pages(void* addr, size_t size) {
+    if (!range_ok(addr, size) || overlaps_image((uint64_t)addr, size))
+        return -EINVAL;
+    return (int)HOST_SYSCALL3(__NR_madvise, addr, size, MADV_DONTNEED);
+}
+
+void* pal_stack_alloc(size_t size) {
+    void* base = NULL;
+
+    if (pal_mem_map(&base, size + PAL_PAGE_SIZE, PAL_PROT_READ | PAL_PROT_WRITE, 0) < 0)
+        return NULL;
+    HOST_SYSCALL3(__NR_mprotect, base, PAL_PAGE_SIZE, PAL_PROT_NONE);
+    return (char*)base + PAL_PAGE_SIZE;
+}
+
+void pal_stack_free(void* base, size_t size) {
+    HOST_SYSCALL2(__NR_munmap, (char*)base - PAL_PAGE_SIZE, size + PAL_PAGE_SIZE);
+}

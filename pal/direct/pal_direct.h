@@ -1,0 +1,43 @@
+/* State and helpers shared by the files of the direct PAL. */
+#ifndef KERNITE_PAL_DIRECT_H
+#define KERNITE_PAL_DIRECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host.h"
+#include "pal.h"
+
+/* Fixed layout of every Kernite process (see image_base in meson.build). App mappings that
+ * name no address are placed in the app area, which lies below the image. */
+#define PAL_APP_AREA_END   0x7c0000000000UL
+#define PAL_APP_AREA_START 0x7b0000000000UL
+
+/* Host signal that carries pal_thread_interrupt(); a real-time number nobody else sends. */
+#define PAL_SIGNAL_INTERRUPT 33
+
+#define PAL_SIGNAL_STACK_SIZE (256 * 1024)
+#define PAL_THREAD_STACK_SIZE (256 * 1024)
+
+extern int g_host_pid;
+extern struct pal_host_info g_pal_info;
+extern pal_event_handler_t g_event_handler;
+
+/* Symbols placed by the linker. */
+extern char __start_kernite_gate[], __stop_kernite_gate[];
+extern char __executable_start[], _end[];
+
+int pal_signals_init(void);
+int pal_seccomp_install(void);
+/* Maps a stack with a guard page below it; returns its lowest usable address. */
+void* pal_stack_alloc(size_t size);
+void pal_stack_free(void* base, size_t size);
+int pal_signal_stack_install(struct pal_tcb* tcb);
+void pal_set_tcb(struct pal_tcb* tcb);
+/* Blocks (true) or unblocks (false) every asynchronous host signal for the calling thread. */
+void pal_async_signals_block(bool block);
+
+__attribute__((noreturn)) void pal_fatal(const char* msg);
+
+#endif
