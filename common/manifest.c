@@ -8,8 +8,17 @@
 
 #define MAX_KEY_DEPTH   16
 #define MAX_ERRORS      20
+#define MAX_DIAGS       (MAX_ERRORS + 20)
 #define MAX_SUGGEST_LEN 128
 #define COUNT(array)    (sizeof(array) / sizeof((array)[0]))
+
+/* Messages are held until the end and then given out in source order, because the tree groups
+ * keys by table rather than by line. */
+struct pending_diag {
+    struct toml_pos pos;
+    bool is_error;
+    char line[256 + 128];
+};
 
 struct check_ctx {
     struct manifest* m;
@@ -17,6 +26,9 @@ struct check_ctx {
     manifest_diag_fn diag;
     void* diag_ctx;
     int errors;
+    struct pending_diag* pending; /* MAX_DIAGS slots */
+    size_t pending_count;
+    size_t dropped_errors;
     bool attestation_bool; /* sgx.remote_attestation was written as true */
     const char* segs[MAX_KEY_DEPTH];
     size_t depth;
@@ -50,16 +62,45 @@ static const char* type_article(const struct toml_value* v) {
 
 static void emit(struct check_ctx* c, bool is_error, struct toml_pos pos, const char* fmt,
                  va_list ap) {
-    char line[512];
+    struct pending_diag* d;
     int len;
 
     if (pos.line <= 0)
         pos = (struct toml_pos){1, 1};
-    len = snprintf(line, sizeof(line), "%s:%d:%d: ", c->file, pos.line, pos.col);
-    if (len < 0 || (size_t)len >= sizeof(line))
+    if ((is_error && c->errors > MAX_ERRORS) || c->pending_count == MAX_DIAGS) {
+        c->dropped_errors += is_error;
+        return;
+    }
+    d = &c->pending[c->pending_count++];
+    d->pos = pos;
+    d->is_error = is_error;
+    len = snprintf(d->line, sizeof(d->line), "%s:%d:%d: ", c->file, pos.line, pos.col);
+    if (len < 0 || (size_t)len >= sizeof(d->line))
         len = 0;
-    vsnprintf(line + len, sizeof(line) - len, fmt, ap);
-    c->diag(c->diag_ctx, is_error, line);
+    vsnprintf(d->line + len, sizeof(d->line) - len, fmt, ap);
+}
+
+static bool pos_before(struct toml_pos a, struct toml_pos b) {
+    return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
+/* Gives the held messages out sorted by position (a stable insertion sort; there are few). */
+static void flush_diags(struct check_ctx* c) {
+    for (size_t i = 1; i < c->pending_count; i++) {
+        struct pending_diag d = c->pending[i];
+        size_t j = i;
+        for (; j > 0 && pos_before(d.pos, c->pending[j - 1].pos); j--)
+            c->pending[j] = c->pending[j - 1];
+        c->pending[j] = d;
+    }
+    for (size_t i = 0; i < c->pending_count; i++)
+        c->diag(c->diag_ctx, c->pending[i].is_error, c->pending[i].line);
+    if (c->dropped_errors) {
+        char line[256];
+        snprintf(line, sizeof(line), "%s: %zu more errors not shown", c->file, c->dropped_errors);
+        c->diag(c->diag_ctx, true, line);
+    }
+    c->pending_count = 0;
 }
 
 __attribute__((format(printf, 3, 4))) static int report(struct check_ctx* c, struct toml_pos pos,
@@ -67,13 +108,8 @@ __attribute__((format(printf, 3, 4))) static int report(struct check_ctx* c, str
     va_list ap;
 
     c->errors++;
-    if (c->errors > MAX_ERRORS)
-        return -EINVAL;
     va_start(ap, fmt);
-    if (c->errors == MAX_ERRORS)
-        emit(c, true, pos, "too many errors; stopping here", ap);
-    else
-        emit(c, true, pos, fmt, ap);
+    emit(c, true, pos, fmt, ap);
     va_end(ap);
     return -EINVAL;
 }
@@ -861,7 +897,7 @@ static int check_env(struct check_ctx* c, const char* key, const char* name,
 static int check_key(struct check_ctx* c, const char* key, const char* name,
                      const struct toml_value* v) {
     struct manifest_key k = {.name = name, .pos = v->pos};
-    const char* s;
+    const char* s = NULL;
     int ret;
 
     ret = get_string(c, key, v, manifest_kind_describe(MK_KEY), &s);
@@ -1032,7 +1068,7 @@ static int check_cross_keys(struct check_ctx* c) {
     const struct toml_value* root = m->root;
     int ret = 0;
 
-    if (!m->entrypoint)
+    if (!m->entrypoint && !toml_get_path(root, "libos.entrypoint"))
         ret = report(c, (struct toml_pos){1, 1},
                      "key 'libos.entrypoint' is required: the guest path of the program to run");
     else
@@ -1083,8 +1119,11 @@ int manifest_parse_diag(const char* text, size_t size, const char* file, struct 
 
     *out = NULL;
     m = calloc(1, sizeof(*m));
-    if (!m)
-        return -ENOMEM;
+    c.pending = malloc(MAX_DIAGS * sizeof(*c.pending));
+    if (!m || !c.pending) {
+        ret = -ENOMEM;
+        goto out;
+    }
     m->file = strdup(file);
     if (!m->file) {
         ret = -ENOMEM;
@@ -1107,6 +1146,9 @@ int manifest_parse_diag(const char* text, size_t size, const char* file, struct 
         ret = -EINVAL;
 
 out:
+    if (c.pending)
+        flush_diags(&c);
+    free(c.pending);
     if (ret < 0) {
         manifest_free(m);
         return ret;

@@ -94,6 +94,10 @@ static void put_mount(struct out* o, const struct manifest_mount* mnt) {
 }
 
 static void put_files(struct out* o, const struct manifest_file* files, size_t count) {
+    if (!count) {
+        put(o, "[]");
+        return;
+    }
     put(o, "[\n");
     for (size_t i = 0; i < count; i++) {
         put(o, "  { uri = ");
@@ -186,6 +190,10 @@ static void put_value(struct out* o, const struct manifest* m,
             put_mount(o, (const struct manifest_mount*)field);
             break;
         case MK_MOUNT_ARRAY:
+            if (!m->mount_count) {
+                put(o, "[]");
+                break;
+            }
             put(o, "[\n");
             for (size_t i = 0; i < m->mount_count; i++) {
                 put(o, "  ");

@@ -268,9 +268,9 @@ static void usage(FILE* out) {
     fprintf(out, "usage: kernite COMMAND [ARGS]\n\ncommands:\n");
     for (const struct command* c = g_commands; c->name; c++) {
         char words[64];
-        snprintf(words, sizeof(words), "%s%s%s %s", c->group ? c->group : "",
-                 c->group ? " " : "", c->name, c->args);
-        fprintf(out, "  %-36s %s\n", words, c->help);
+        snprintf(words, sizeof(words), "%s%s%s %s", c->group ? c->group : "", c->group ? " " : "",
+                 c->name, c->args);
+        fprintf(out, "  %-40s %s\n", words, c->help);
     }
     fprintf(out, "\nExit status: 0 on success, 1 when the input is invalid, 2 on bad usage.\n");
 }
@@ -281,8 +281,8 @@ static int cmd_help(int argc, char** argv) {
 }
 
 static const struct command g_commands[] = {
-    {"manifest", "check", "[--no-host-paths] FILE",
-     "validate a manifest; errors as FILE:LINE:COL", cmd_manifest_check},
+    {"manifest", "check", "[--no-host-paths] FILE", "validate a manifest; errors as FILE:LINE:COL",
+     cmd_manifest_check},
     {"manifest", "show", "FILE", "print the effective manifest, defaults filled in",
      cmd_manifest_show},
     {"manifest", "keys", "[--markdown]", "list every manifest key: type, default, meaning",
@@ -324,8 +324,8 @@ int main(int argc, char** argv) {
 
     ret = c->run(argc - used, argv + used);
     if (ret == -EINVAL) {
-        fprintf(stderr, "usage: kernite %s%s%s %s\n", c->group ? c->group : "",
-                c->group ? " " : "", c->name, c->args);
+        fprintf(stderr, "usage: kernite %s%s%s %s\n", c->group ? c->group : "", c->group ? " " : "",
+                c->name, c->args);
         return EXIT_USAGE;
     }
     if (fflush(stdout) != 0)

@@ -13,23 +13,23 @@
 static int g_failed_checks;
 static const char* g_data_dir = "tests/data/manifests";
 
-#define CHECK(cond)                                                                          \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            printf("    %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
-            g_failed_checks++;                                                               \
-        }                                                                                    \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("    %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                    \
+            g_failed_checks++;                                                                     \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(actual, expect)                                                            \
-    do {                                                                                     \
-        const char* a_ = (actual);                                                           \
-        const char* e_ = (expect);                                                           \
-        if (!a_ || strcmp(a_, e_)) {                                                         \
-            printf("    %s:%d: expected \"%s\"\n    %*s     got \"%s\"\n", __FILE__, __LINE__, \
-                   e_, (int)strlen(__FILE__) + 4, "", a_ ? a_ : "(null)");                 \
-            g_failed_checks++;                                                               \
-        }                                                                                    \
+#define CHECK_STR(actual, expect)                                                                  \
+    do {                                                                                           \
+        const char* a_ = (actual);                                                                 \
+        const char* e_ = (expect);                                                                 \
+        if (!a_ || strcmp(a_, e_)) {                                                               \
+            printf("    %s:%d: expected \"%s\"\n    %*s     got \"%s\"\n", __FILE__, __LINE__, e_, \
+                   (int)strlen(__FILE__) + 4, "", a_ ? a_ : "(null)");                             \
+            g_failed_checks++;                                                                     \
+        }                                                                                          \
     } while (0)
 
 static struct manifest* parse_ok(const char* text) {
@@ -208,8 +208,7 @@ static void test_every_key_checks_its_type(void) {
             snprintf(key, sizeof(key), "%s", s->pattern);
         snprintf(text, sizeof(text), "%s%s = %s\n", is_entrypoint ? "" : EP, key, bad);
         snprintf(expect, sizeof(expect), "t.toml:%d:%zu: key '%s': expected %s, got %s",
-                 is_entrypoint ? 1 : 2, strlen(key) + 4, key, manifest_kind_describe(s->kind),
-                 got);
+                 is_entrypoint ? 1 : 2, strlen(key) + 4, key, manifest_kind_describe(s->kind), got);
         const char* err = parse_error(text);
         if (strcmp(err, expect)) {
             printf("    key %s:\n      expected \"%s\"\n      got      \"%s\"\n", s->pattern,
@@ -311,6 +310,28 @@ static void test_all_errors_are_reported(void) {
     CHECK(manifest_parse_diag(text, strlen(text), FILE_NAME, &m, collect_diag, &d) == -EINVAL);
     CHECK(m == NULL);
     CHECK(d.errors == 4); /* three bad keys and the missing entrypoint */
+}
+
+struct diag_order {
+    int count;
+    int lines[8];
+};
+
+static void collect_lines(void* ctx, bool is_error, const char* line) {
+    struct diag_order* d = ctx;
+    const char* colon = strchr(line, ':');
+    if (d->count < 8 && colon)
+        d->lines[d->count++] = atoi(colon + 1);
+}
+
+static void test_errors_come_in_source_order(void) {
+    const char* text = EP "loader.argv = 1\nsys.stack.size = \"1Q\"\nloader.log_file = 2\n";
+    struct diag_order d = {0};
+    struct manifest* m;
+
+    CHECK(manifest_parse_diag(text, strlen(text), FILE_NAME, &m, collect_lines, &d) == -EINVAL);
+    CHECK(d.count == 3);
+    CHECK(d.lines[0] == 2 && d.lines[1] == 3 && d.lines[2] == 4);
 }
 
 /* ---- sizes ------------------------------------------------------------------------------- */
@@ -520,14 +541,16 @@ static void test_duplicate_mount_path_is_rejected(void) {
 }
 
 static void test_unknown_mount_type_is_rejected(void) {
-    CHECK_STR(parse_error(EP "fs.mounts = [{ type = \"nfs\", path = \"/n\", uri = \"file:/n\" }]\n"),
-              "t.toml:2:23: key 'fs.mounts[0].type': 'nfs' is not one of chroot, tmpfs, "
-              "encrypted");
+    CHECK_STR(
+        parse_error(EP "fs.mounts = [{ type = \"nfs\", path = \"/n\", uri = \"file:/n\" }]\n"),
+        "t.toml:2:23: key 'fs.mounts[0].type': 'nfs' is not one of chroot, tmpfs, "
+        "encrypted");
 }
 
 static void test_tmpfs_takes_no_uri(void) {
-    CHECK_STR(parse_error(EP "fs.mounts = [{ type = \"tmpfs\", path = \"/t\", uri = \"file:/t\" }]\n"),
-              "t.toml:2:51: key 'fs.mounts[0].uri': a tmpfs mount takes no uri");
+    CHECK_STR(
+        parse_error(EP "fs.mounts = [{ type = \"tmpfs\", path = \"/t\", uri = \"file:/t\" }]\n"),
+        "t.toml:2:51: key 'fs.mounts[0].uri': a tmpfs mount takes no uri");
 }
 
 static void test_chroot_needs_uri(void) {
@@ -546,12 +569,13 @@ static void test_mount_field_typo_is_suggested(void) {
 }
 
 static void test_encrypted_mount_key_name(void) {
-    struct manifest* m = parse_ok(EP "fs.mounts = [\n"
-                                     "  { type = \"encrypted\", path = \"/s\", uri = \"file:s\" },\n"
-                                     "  { type = \"encrypted\", path = \"/t\", uri = \"file:t\", "
-                                     "key_name = \"mine\" },\n"
-                                     "]\n"
-                                     "fs.insecure__keys.mine = \"00112233445566778899aabbccddeeff\"\n");
+    struct manifest* m =
+        parse_ok(EP "fs.mounts = [\n"
+                    "  { type = \"encrypted\", path = \"/s\", uri = \"file:s\" },\n"
+                    "  { type = \"encrypted\", path = \"/t\", uri = \"file:t\", "
+                    "key_name = \"mine\" },\n"
+                    "]\n"
+                    "fs.insecure__keys.mine = \"00112233445566778899aabbccddeeff\"\n");
     if (!m)
         return;
     CHECK(m->mount_count == 2);
@@ -568,8 +592,9 @@ static void test_encrypted_mount_key_name(void) {
 }
 
 static void test_key_name_only_on_encrypted_mounts(void) {
-    CHECK_STR(parse_error(EP "fs.mounts = [{ path = \"/c\", uri = \"file:c\", key_name = \"k\" }]\n"),
-              "t.toml:2:56: key 'fs.mounts[0].key_name': only encrypted mounts take a key_name");
+    CHECK_STR(
+        parse_error(EP "fs.mounts = [{ path = \"/c\", uri = \"file:c\", key_name = \"k\" }]\n"),
+        "t.toml:2:56: key 'fs.mounts[0].key_name': only encrypted mounts take a key_name");
 }
 
 static void test_insecure_key_must_be_32_hex_digits(void) {
@@ -775,7 +800,8 @@ struct test_case {
     void (*run)(void);
 };
 
-#define CASE(fn) {#fn, fn}
+#define CASE(fn)                                                                                   \
+    { #fn, fn }
 
 static const struct test_case g_cases[] = {
     CASE(test_defaults_fill_every_optional_key),
@@ -800,6 +826,7 @@ static const struct test_case g_cases[] = {
     CASE(test_experimental_keys_are_accepted),
     CASE(test_experimental_key_warns),
     CASE(test_all_errors_are_reported),
+    CASE(test_errors_come_in_source_order),
     CASE(test_size_strings),
     CASE(test_bad_size_string_is_reported),
     CASE(test_sizes_land_in_model),
