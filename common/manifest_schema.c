@@ -37,7 +37,7 @@ static const struct manifest_key_spec g_schema[] = {
     {"loader.insecure__use_cmdline_argv", MK_BOOL, "false", NULL, 0, 0,
      "take argv from the host command line (the host controls it)", M(use_cmdline_argv)},
     {"loader.argv_src_file", MK_URI, NULL, NULL, 0, MANIFEST_KEY_UNSUPPORTED,
-     "file with serialized argv; accepted with a warning, not read yet", NO_FIELD},
+     "file with serialized argv; accepted with a warning, not read yet", M(argv_src_file)},
     {"loader.argv0_override", MK_STRING, NULL, NULL, 0, OLD, "old Gramine key: replaces argv[0]",
      M(argv0_override)},
 
@@ -48,7 +48,7 @@ static const struct manifest_key_spec g_schema[] = {
     {"loader.insecure__use_host_env", MK_BOOL, "false", NULL, 0, 0,
      "pass the whole host environment to the program (the host controls it)", M(use_host_env)},
     {"loader.env_src_file", MK_URI, NULL, NULL, 0, MANIFEST_KEY_UNSUPPORTED,
-     "file with a serialized environment; accepted with a warning, not read yet", NO_FIELD},
+     "file with a serialized environment; accepted with a warning, not read yet", M(env_src_file)},
 
     /* Identity and diagnostics. */
     {"loader.log_level", MK_ENUM, "error", g_log_levels, 0, 0,
@@ -59,6 +59,8 @@ static const struct manifest_key_spec g_schema[] = {
     {"loader.gid", MK_UINT, "0", NULL, UINT32_MAX, 0, "group ID the program sees", M(gid)},
     {"loader.insecure__disable_aslr", MK_BOOL, "false", NULL, 0, 0,
      "load the program and its mappings at fixed addresses", M(disable_aslr)},
+    {"loader.preload", MK_STRING, NULL, NULL, 0, OLD | IGNORED,
+     "old Gramine key: library OS URI for Gramine 1.0; not used", NO_FIELD},
     {"loader.pal_internal_mem_size", MK_SIZE, NULL, NULL, 0, OLD | IGNORED,
      "old Gramine key: extra internal memory; no longer needed", NO_FIELD},
     {"libos.check_invalid_pointers", MK_BOOL, "true", NULL, 0, 0,
@@ -166,6 +168,8 @@ static const struct manifest_key_spec g_schema[] = {
      "old place of sys.ioctl_structs", NO_FIELD},
     {"sgx.allowed_ioctls", MK_ARRAY, NULL, NULL, 0, OLD | IGNORED,
      "old place of sys.allowed_ioctls", NO_FIELD},
+    {"sgx.use_exinfo", MK_BOOL, NULL, NULL, 0, OLD | IGNORED, "old name of sgx.require_exinfo",
+     NO_FIELD},
     {"sgx.nonpie_binary", MK_BOOL, NULL, NULL, 0, OLD | IGNORED,
      "old Gramine key: non-PIE programs are recognised without it", NO_FIELD},
 };

@@ -193,15 +193,53 @@ static void print_key_text(const char* key, const struct manifest_key_spec* spec
     }
 }
 
+/* Markdown table cells: a '|' would end the cell. */
+static void print_cell(const char* s) {
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', stdout);
+        fputc(*s, stdout);
+    }
+}
+
 static void print_key_markdown(const char* key, const struct manifest_key_spec* spec) {
-    printf("| `%s` | %s | `%s` | %s%s", key, manifest_kind_name(spec->kind), key_default(spec),
-           spec->help, key_note(spec));
+    printf("| `%s` | %s | ", key, manifest_kind_name(spec->kind));
+    if (spec->default_text) {
+        printf("`");
+        print_cell(spec->default_text);
+        printf("`");
+    } else {
+        printf("%s", key_default(spec));
+    }
+    printf(" | ");
+    print_cell(spec->help);
+    printf("%s", key_note(spec));
     if (spec->allowed) {
         printf("; one of");
         for (size_t i = 0; spec->allowed[i]; i++)
             printf(" `%s`", spec->allowed[i]);
     }
     printf(" |\n");
+}
+
+/* Patterns as users read them: "loader.env.*" is "loader.env.NAME". */
+static void display_key(const char* pattern, char* buf, size_t size) {
+    const char* star = strchr(pattern, '*');
+
+    if (star)
+        snprintf(buf, size, "%.*sNAME%s", (int)(star - pattern), pattern, star + 1);
+    else
+        snprintf(buf, size, "%s", pattern);
+}
+
+static void print_key(const char* pattern, const struct manifest_key_spec* spec, bool markdown) {
+    char key[160];
+
+    display_key(pattern, key, sizeof(key));
+    if (markdown)
+        print_key_markdown(key, spec);
+    else
+        print_key_text(key, spec);
 }
 
 /* Fields of table-valued keys are listed right after their key, as KEY[].FIELD or KEY.FIELD. */
@@ -213,10 +251,7 @@ static void print_fields(const struct manifest_key_spec* spec, bool markdown) {
 
     for (size_t i = 0; i < count; i++) {
         snprintf(key, sizeof(key), "%s%s%s", spec->pattern, sep, fields[i].pattern);
-        if (markdown)
-            print_key_markdown(key, &fields[i]);
-        else
-            print_key_text(key, &fields[i]);
+        print_key(key, &fields[i], markdown);
     }
 }
 
@@ -233,10 +268,7 @@ static int cmd_manifest_keys(int argc, char** argv) {
         printf("%-44s %-16s %s\n", "KEY", "TYPE", "DEFAULT");
     }
     for (size_t i = 0; i < count; i++) {
-        if (markdown)
-            print_key_markdown(schema[i].pattern, &schema[i]);
-        else
-            print_key_text(schema[i].pattern, &schema[i]);
+        print_key(schema[i].pattern, &schema[i], markdown);
         print_fields(&schema[i], markdown);
     }
     return 0;

@@ -60,6 +60,8 @@ struct manifest {
     size_t argc;
     bool argv_given;
     const char* argv0_override; /* loader.argv0_override (old Gramine key); NULL if absent */
+    const char* argv_src_file;  /* loader.argv_src_file URI; NULL if absent (not read yet) */
+    const char* env_src_file;   /* loader.env_src_file URI; NULL if absent (not read yet) */
     bool use_cmdline_argv;      /* loader.insecure__use_cmdline_argv */
     bool use_host_env;          /* loader.insecure__use_host_env */
     bool disable_aslr;          /* loader.insecure__disable_aslr */

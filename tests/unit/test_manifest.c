@@ -302,6 +302,29 @@ static void test_experimental_key_warns(void) {
     manifest_free(m);
 }
 
+static void test_unsupported_key_warns_and_is_kept(void) {
+    const char* text = EP "loader.argv_src_file = \"file:nginx_args\"\n";
+    struct diag_lines d = {0};
+    struct manifest* m = NULL;
+
+    CHECK(manifest_parse_diag(text, strlen(text), FILE_NAME, &m, collect_diag, &d) == 0);
+    CHECK(d.errors == 0 && d.warnings == 1);
+    CHECK_STR(d.first_warning, "t.toml:2:8: key 'loader.argv_src_file' is accepted but not "
+                               "supported yet; it has no effect");
+    if (m)
+        CHECK_STR(m->argv_src_file, "file:nginx_args");
+    manifest_free(m);
+}
+
+static void test_old_gramine_keys_are_accepted(void) {
+    struct manifest* m = parse_ok(EP "loader.preload = \"file:/usr/lib/libsysdb.so\"\n"
+                                     "sgx.nonpie_binary = true\nsgx.use_exinfo = true\n"
+                                     "loader.argv0_override = \"app\"\n");
+    if (m)
+        CHECK_STR(m->argv0_override, "app");
+    manifest_free(m);
+}
+
 static void test_all_errors_are_reported(void) {
     const char* text = "sgx.debug = 1\nloader.argv = 2\nfoo = 3\n";
     struct diag_lines d = {0};
@@ -825,6 +848,8 @@ static const struct test_case g_cases[] = {
     CASE(test_unknown_key_in_table_section),
     CASE(test_experimental_keys_are_accepted),
     CASE(test_experimental_key_warns),
+    CASE(test_unsupported_key_warns_and_is_kept),
+    CASE(test_old_gramine_keys_are_accepted),
     CASE(test_all_errors_are_reported),
     CASE(test_errors_come_in_source_order),
     CASE(test_size_strings),
