@@ -4,13 +4,12 @@
 #include <asm-generic/errno-base.h>
 
 #include "log.h"
+#include "manifest_keys.h"
 #include "rt.h"
 
-#define MAX_KEY_DEPTH   16
-#define MAX_ERRORS      20
-#define MAX_DIAGS       (MAX_ERRORS + 20)
-#define MAX_SUGGEST_LEN 128
-#define COUNT(array)    (sizeof(array) / sizeof((array)[0]))
+#define MAX_ERRORS   20
+#define MAX_DIAGS    (MAX_ERRORS + 20)
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 /* Messages are held until the end and then given out in source order, because the tree groups
  * keys by table rather than by line. */
@@ -30,7 +29,7 @@ struct check_ctx {
     size_t pending_count;
     size_t dropped_errors;
     bool attestation_bool; /* sgx.remote_attestation was written as true */
-    const char* segs[MAX_KEY_DEPTH];
+    const char* segs[MANIFEST_MAX_KEY_DEPTH];
     size_t depth;
 };
 
@@ -128,33 +127,6 @@ static int expected(struct check_ctx* c, const char* key, const struct toml_valu
     return report(c, v->pos, "key '%s': expected %s, got %s", key, what, type_article(v));
 }
 
-/* Key names in messages: dotted, with segments that are not bare keys in quotes. */
-static bool is_bare_key(const char* s) {
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        char ch = *s;
-        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-static void format_key(const char* const* segs, size_t depth, char* buf, size_t size) {
-    size_t len = 0;
-
-    buf[0] = '\0';
-    for (size_t i = 0; i < depth && len < size; i++) {
-        const char* fmt = is_bare_key(segs[i]) ? "%s%s" : "%s\"%s\"";
-        int n = snprintf(buf + len, size - len, fmt, i ? "." : "", segs[i]);
-        if (n < 0)
-            break;
-        len += (size_t)n;
-    }
-}
-
 static bool is_hex_digit(char ch) {
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
 }
@@ -202,156 +174,6 @@ int manifest_parse_size(const char* s, uint64_t* out) {
     return 0;
 }
 
-/* Edit distance, for "did you mean"; SIZE_MAX when a string is too long to bother. */
-static size_t edit_distance(const char* a, const char* b) {
-    size_t la = strlen(a), lb = strlen(b);
-    size_t row[MAX_SUGGEST_LEN + 1];
-
-    if (la > MAX_SUGGEST_LEN || lb > MAX_SUGGEST_LEN)
-        return SIZE_MAX;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-/* A suggestion is worth making when at most a third of the longer name differs. */
-static bool close_enough(size_t distance, const char* key, const char* candidate) {
-    size_t len = strlen(key) > strlen(candidate) ? strlen(key) : strlen(candidate);
-    return distance > 0 && distance <= 3 && distance * 3 <= len;
-}
-
-/* Pattern matching on key segments: "*" in a pattern matches any one segment. */
-static size_t pattern_segment(const char* pattern, size_t index, const char** start) {
-    const char* p = pattern;
-
-    for (size_t i = 0; i < index; i++) {
-        p = strchr(p, '.');
-        if (!p)
-            return SIZE_MAX;
-        p++;
-    }
-    const char* end = strchr(p, '.');
-    *start = p;
-    return end ? (size_t)(end - p) : strlen(p);
-}
-
-static size_t pattern_depth(const char* pattern) {
-    size_t depth = 1;
-    for (const char* p = pattern; *p; p++)
-        depth += *p == '.';
-    return depth;
-}
-
-static bool segment_matches(const char* pattern, size_t index, const char* seg) {
-    const char* start;
-    size_t len = pattern_segment(pattern, index, &start);
-
-    if (len == SIZE_MAX)
-        return false;
-    if (len == 1 && *start == '*')
-        return true;
-    return strlen(seg) == len && !memcmp(start, seg, len);
-}
-
-static bool pattern_matches_prefix(const char* pattern, const char* const* segs, size_t depth) {
-    if (pattern_depth(pattern) < depth)
-        return false;
-    for (size_t i = 0; i < depth; i++) {
-        if (!segment_matches(pattern, i, segs[i]))
-            return false;
-    }
-    return true;
-}
-
-static const struct manifest_key_spec* schema_find(const char* const* segs, size_t depth) {
-    size_t count;
-    const struct manifest_key_spec* schema = manifest_schema(&count);
-
-    for (size_t i = 0; i < count; i++) {
-        if (pattern_depth(schema[i].pattern) == depth &&
-            pattern_matches_prefix(schema[i].pattern, segs, depth))
-            return &schema[i];
-    }
-    return NULL;
-}
-
-static bool schema_has_prefix(const char* const* segs, size_t depth) {
-    size_t count;
-    const struct manifest_key_spec* schema = manifest_schema(&count);
-
-    for (size_t i = 0; i < count; i++) {
-        if (pattern_depth(schema[i].pattern) > depth &&
-            pattern_matches_prefix(schema[i].pattern, segs, depth))
-            return true;
-    }
-    return false;
-}
-
-/* The first `depth` segments of a pattern, with "*" replaced by the key's own segment. */
-static void pattern_instance(const char* pattern, const char* const* segs, size_t depth, char* buf,
-                             size_t size) {
-    const char* parts[MAX_KEY_DEPTH];
-    char storage[MAX_KEY_DEPTH][MAX_SUGGEST_LEN];
-
-    for (size_t i = 0; i < depth; i++) {
-        const char* start;
-        size_t len = pattern_segment(pattern, i, &start);
-        if (len == 1 && *start == '*') {
-            parts[i] = segs[i];
-            continue;
-        }
-        if (len >= MAX_SUGGEST_LEN)
-            len = MAX_SUGGEST_LEN - 1;
-        memcpy(storage[i], start, len);
-        storage[i][len] = '\0';
-        parts[i] = storage[i];
-    }
-    format_key(parts, depth, buf, size);
-}
-
-static void suggest_key(const char* const* segs, size_t depth, const char* key, char* best,
-                        size_t size) {
-    size_t count;
-    const struct manifest_key_spec* schema = manifest_schema(&count);
-    size_t best_distance = SIZE_MAX;
-
-    best[0] = '\0';
-    for (size_t i = 0; i < count; i++) {
-        char candidate[256];
-        size_t pdepth = pattern_depth(schema[i].pattern);
-
-        /* Compare with the pattern cut to the key's depth, and whole when a dot went missing
-         * ("sys.stack_size" for "sys.stack.size"). */
-        for (int whole = 0; whole <= 1; whole++) {
-            if (whole ? strchr(schema[i].pattern, '*') != NULL : pdepth < depth)
-                continue;
-            if (whole)
-                strlcpy(candidate, schema[i].pattern, sizeof(candidate));
-            else
-                pattern_instance(schema[i].pattern, segs, depth, candidate, sizeof(candidate));
-            size_t distance = edit_distance(key, candidate);
-            if (distance < best_distance && close_enough(distance, key, candidate)) {
-                best_distance = distance;
-                strlcpy(best, candidate, size);
-            }
-        }
-    }
-}
-
 /*
  * Reports each leaf under an unknown key, so that the message shows the whole key as the user
  * wrote it. The suggestion compares the whole key first, then the part up to where it left
@@ -362,7 +184,7 @@ static void report_unknown_key(struct check_ctx* c, const struct toml_entry* e,
     char key[256], prefix[256], suggestion[256];
     const struct toml_value* v = e->value;
 
-    if (v->type == TOML_TABLE && v->table.count && c->depth < MAX_KEY_DEPTH) {
+    if (v->type == TOML_TABLE && v->table.count && c->depth < MANIFEST_MAX_KEY_DEPTH) {
         for (size_t i = 0; i < v->table.count; i++) {
             c->segs[c->depth++] = v->table.entries[i].key;
             report_unknown_key(c, &v->table.entries[i], unknown_depth);
@@ -371,24 +193,16 @@ static void report_unknown_key(struct check_ctx* c, const struct toml_entry* e,
         return;
     }
 
-    format_key(c->segs, c->depth, key, sizeof(key));
-    suggest_key(c->segs, c->depth, key, suggestion, sizeof(suggestion));
+    manifest_key_format(c->segs, c->depth, key, sizeof(key));
+    manifest_key_suggest(c->segs, c->depth, key, suggestion, sizeof(suggestion));
     if (!suggestion[0] && unknown_depth < c->depth) {
-        format_key(c->segs, unknown_depth, prefix, sizeof(prefix));
-        suggest_key(c->segs, unknown_depth, prefix, suggestion, sizeof(suggestion));
+        manifest_key_format(c->segs, unknown_depth, prefix, sizeof(prefix));
+        manifest_key_suggest(c->segs, unknown_depth, prefix, suggestion, sizeof(suggestion));
     }
     if (suggestion[0])
         report(c, e->key_pos, "unknown key '%s' (did you mean '%s'?)", key, suggestion);
     else
         report(c, e->key_pos, "unknown key '%s'", key);
-}
-
-static bool is_experimental(const char* const* segs, size_t depth) {
-    for (size_t i = 0; i < depth; i++) {
-        if (!strncmp(segs[i], "experimental__", strlen("experimental__")))
-            return true;
-    }
-    return false;
 }
 
 /* Growable arrays of model entries. */
@@ -614,15 +428,7 @@ static int convert_fields(struct check_ctx* c, const char* key, const struct tom
                 break;
         }
         if (f == nfields) {
-            const char* best = NULL;
-            size_t best_distance = SIZE_MAX;
-            for (size_t k = 0; k < nfields; k++) {
-                size_t d = edit_distance(e->key, fields[k].pattern);
-                if (d < best_distance && close_enough(d, e->key, fields[k].pattern)) {
-                    best_distance = d;
-                    best = fields[k].pattern;
-                }
-            }
+            const char* best = manifest_field_suggest(e->key, fields, nfields);
             if (best)
                 ret = report(c, e->key_pos, "unknown key '%s' (did you mean '%s.%s'?)", sub, key,
                              best);
@@ -964,7 +770,7 @@ static int check_known(struct check_ctx* c, const struct manifest_key_spec* spec
     struct scalar value = {0};
     int ret;
 
-    format_key(c->segs, c->depth, key, sizeof(key));
+    manifest_key_format(c->segs, c->depth, key, sizeof(key));
     if (spec->flags & MANIFEST_KEY_UNSUPPORTED)
         warn(c, e->key_pos, "key '%s' is accepted but not supported yet; it has no effect", key);
 
@@ -1006,22 +812,22 @@ static int check_known(struct check_ctx* c, const struct manifest_key_spec* spec
 static int check_table(struct check_ctx* c, const struct toml_value* table);
 
 static int check_entry_of(struct check_ctx* c, const struct toml_entry* e) {
-    const struct manifest_key_spec* spec = schema_find(c->segs, c->depth);
-    bool experimental = is_experimental(c->segs, c->depth);
+    const struct manifest_key_spec* spec = manifest_key_find(c->segs, c->depth);
+    bool experimental = manifest_key_is_experimental(c->segs, c->depth);
     char key[256];
 
     if (spec && experimental) {
-        format_key(c->segs, c->depth, key, sizeof(key));
+        manifest_key_format(c->segs, c->depth, key, sizeof(key));
         warn(c, e->key_pos, "key '%s' is experimental", key);
     }
     if (spec)
         return check_known(c, spec, e);
     if (experimental) {
-        format_key(c->segs, c->depth, key, sizeof(key));
+        manifest_key_format(c->segs, c->depth, key, sizeof(key));
         warn(c, e->key_pos, "experimental key '%s' is not known to Kernite; ignored", key);
         return 0;
     }
-    if (e->value->type == TOML_TABLE && schema_has_prefix(c->segs, c->depth))
+    if (e->value->type == TOML_TABLE && manifest_key_has_prefix(c->segs, c->depth))
         return check_table(c, e->value);
     report_unknown_key(c, e, c->depth);
     return -EINVAL;
@@ -1030,7 +836,7 @@ static int check_entry_of(struct check_ctx* c, const struct toml_entry* e) {
 static int check_table(struct check_ctx* c, const struct toml_value* table) {
     int ret = 0;
 
-    if (c->depth >= MAX_KEY_DEPTH)
+    if (c->depth >= MANIFEST_MAX_KEY_DEPTH)
         return report(c, table->pos, "keys nest too deeply");
     for (size_t i = 0; i < table->table.count; i++) {
         const struct toml_entry* e = &table->table.entries[i];
