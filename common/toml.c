@@ -31,7 +31,7 @@ struct toml_node {
 };
 
 struct toml_key_part {
-    char* name; /* owned until it moves into a table entry */
+    char* name; /* NUL-terminated; tables get copies */
     size_t len;
     size_t at;
 };
@@ -337,12 +337,17 @@ static struct toml_entry* table_find(const struct toml_value* table, const char*
     return NULL;
 }
 
-/* Appends an entry; takes ownership of key and value, also on failure. */
-static int table_add(struct toml_parser* p, struct toml_value* table, char* key, size_t key_at,
-                     struct toml_value* value) {
+/* Appends an entry under a copy of the key part's name; takes ownership of the value, also on
+ * failure. */
+static int table_add(struct toml_parser* p, struct toml_value* table,
+                     const struct toml_key_part* part, struct toml_value* value) {
     struct toml_node* node = (struct toml_node*)table;
     size_t count = table->table.count;
+    char* key = malloc(part->len + 1);
 
+    if (!key)
+        goto fail;
+    memcpy(key, part->name, part->len + 1);
     if (count == node->cap) {
         size_t cap = node->cap ? node->cap * 2 : 4;
         struct toml_entry* entries = realloc(table->table.entries, cap * sizeof(*entries));
@@ -357,7 +362,7 @@ static int table_add(struct toml_parser* p, struct toml_value* table, char* key,
 
     table->table.entries[count] = (struct toml_entry){
         .key = key,
-        .key_pos = pos_of(p, key_at),
+        .key_pos = pos_of(p, part->at),
         .value = value,
     };
     table->table.count++;
@@ -389,20 +394,17 @@ static int array_add(struct toml_parser* p, struct toml_value* array, struct tom
     return 0;
 }
 
-/* Adds an empty table under a key part; the part's name moves into the entry. */
+/* Adds an empty table under a key part. */
 static struct toml_value* table_add_table(struct toml_parser* p, struct toml_value* table,
-                                          struct toml_key_part* part, size_t at,
+                                          const struct toml_key_part* part, size_t at,
                                           unsigned int flags) {
     struct toml_value* child = value_new(p, TOML_TABLE, at);
 
     if (!child)
         return NULL;
     child->flags = flags;
-    if (table_add(p, table, part->name, part->at, child) < 0) {
-        part->name = NULL;
+    if (table_add(p, table, part, child) < 0)
         return NULL;
-    }
-    part->name = NULL;
     return child;
 }
 
@@ -1383,9 +1385,7 @@ static int assign(struct toml_parser* p, struct toml_value* table, int depth,
     if (parse_value(p, depth + 1, &value) < 0)
         return -EINVAL;
 
-    int rc = table_add(p, table, part->name, part->at, value);
-    part->name = NULL;
-    return rc;
+    return table_add(p, table, part, value);
 }
 
 /* ---- table headers ---- */
@@ -1489,11 +1489,8 @@ static struct toml_value* define_array_table(struct toml_parser* p, struct toml_
         if (!array)
             return NULL;
         array->flags = TF_ARRAY_OF_TABLES;
-        if (table_add(p, parent, part->name, part->at, array) < 0) {
-            part->name = NULL;
+        if (table_add(p, parent, part, array) < 0)
             return NULL;
-        }
-        part->name = NULL;
     } else if (e->value->type == TOML_ARRAY && (e->value->flags & TF_ARRAY_OF_TABLES)) {
         array = e->value;
     } else {

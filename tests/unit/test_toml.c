@@ -340,7 +340,7 @@ static bool json_equal(const struct json* a, const struct json* b, char* where, 
                 false);
     for (size_t i = 0; i < a->count; i++) {
         const struct json* other = a->type == JSON_OBJECT ? json_get(b, a->keys[i]) : b->items[i];
-        char inner[512];
+        char inner[256];
         if (!other) {
             snprintf(where, size, "key \"%s\" missing", a->keys[i]);
             return false;
