@@ -1,6 +1,10 @@
 """The curated manifests in apps/, run the way apps/README.md shows, against native runs."""
 
-from conftest import REPO
+import os
+
+import pytest
+
+from conftest import BUILD, REPO, run_sandboxed
 
 from test_coreutils import prepare_tree
 
@@ -49,3 +53,11 @@ def test_app_sees_nothing_outside_its_mounts(sandbox):
                                         "os.path.exists('/var/lib'), os.path.exists('/etc/passwd'))"])
     assert result.returncode == 0, result.describe("kernite")
     assert result.stdout == "False False True\n", result.describe("kernite")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "apps").iterdir() if p.is_dir()))
+def test_curated_manifest_passes_kernite_manifest_check(name):
+    tool = BUILD / "tools" / "kernite"
+    assert os.access(tool, os.X_OK), f"{tool} is not built"
+    result = run_sandboxed([tool, "manifest", "check", REPO / "apps" / name / f"{name}.manifest"])
+    assert result.returncode == 0, result.describe("kernite manifest check")
