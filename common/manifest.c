@@ -827,8 +827,12 @@ static int check_entry_of(struct check_ctx* c, const struct toml_entry* e) {
         warn(c, e->key_pos, "experimental key '%s' is not known to Kernite; ignored", key);
         return 0;
     }
-    if (e->value->type == TOML_TABLE && manifest_key_has_prefix(c->segs, c->depth))
-        return check_table(c, e->value);
+    if (manifest_key_has_prefix(c->segs, c->depth)) {
+        if (e->value->type == TOML_TABLE)
+            return check_table(c, e->value);
+        manifest_key_format(c->segs, c->depth, key, sizeof(key));
+        return expected(c, key, e->value, "a table");
+    }
     report_unknown_key(c, e, c->depth);
     return -EINVAL;
 }

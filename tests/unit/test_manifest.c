@@ -269,6 +269,13 @@ static void test_unknown_key_in_table_section(void) {
               "t.toml:4:1: unknown key 'sys.stack_size' (did you mean 'sys.stack.size'?)");
 }
 
+static void test_value_where_a_table_belongs(void) {
+    CHECK_STR(parse_error(EP "sys.stack = \"1M\"\n"),
+              "t.toml:2:13: key 'sys.stack': expected a table, got a string");
+    CHECK_STR(parse_error(EP "loader.env = [\"A=1\"]\n"),
+              "t.toml:2:14: key 'loader.env': expected a table, got an array");
+}
+
 static void test_experimental_keys_are_accepted(void) {
     struct manifest* m = parse_ok(EP "libos.experimental__fast_path = true\n"
                                      "sys.experimental__enable_flock = true\n");
@@ -846,6 +853,7 @@ static const struct test_case g_cases[] = {
     CASE(test_old_gramine_mount_syntax_suggests_fs_mounts),
     CASE(test_unknown_key_without_close_match),
     CASE(test_unknown_key_in_table_section),
+    CASE(test_value_where_a_table_belongs),
     CASE(test_experimental_keys_are_accepted),
     CASE(test_experimental_key_warns),
     CASE(test_unsupported_key_warns_and_is_kept),
