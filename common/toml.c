@@ -129,7 +129,10 @@ static size_t utf8_decode(const unsigned char* s, size_t avail, uint32_t* cp) {
         unsigned char mask, lead;
         uint32_t min;
     } forms[] = {
-        {0x80, 0x00, 0}, {0xE0, 0xC0, 0x80}, {0xF0, 0xE0, 0x800}, {0xF8, 0xF0, 0x10000},
+        {0x80, 0x00, 0},
+        {0xE0, 0xC0, 0x80},
+        {0xF0, 0xE0, 0x800},
+        {0xF8, 0xF0, 0x10000},
     };
 
     for (size_t n = 0; n < sizeof(forms) / sizeof(forms[0]); n++) {
@@ -205,14 +208,13 @@ static bool is_control(unsigned char c) {
 }
 
 static bool is_bare_key_char(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 /* Renders a key for messages as TOML would spell it, bare parts as is and others quoted;
  * shortened with "..." if it does not fit. */
-static void format_key_parts(char* buf, size_t size, const struct toml_key_part* parts,
-                             int count) {
+static void format_key_parts(char* buf, size_t size, const struct toml_key_part* parts, int count) {
     size_t n = 0;
 
     buf[0] = '\0';
@@ -315,8 +317,7 @@ static int index_grow(struct toml_node* node) {
     return 0;
 }
 
-static struct toml_entry* table_find(const struct toml_value* table, const char* key,
-                                     size_t len) {
+static struct toml_entry* table_find(const struct toml_value* table, const char* key, size_t len) {
     const struct toml_node* node = (const struct toml_node*)table;
     struct toml_entry* entries = table->table.entries;
 
@@ -584,8 +585,9 @@ static int parse_line_ending_backslash(struct toml_parser* p) {
     skip_ws(p);
     if (!newline_len(p)) {
         p->at = start;
-        return parse_error(p, start, "invalid escape: '\\' followed by whitespace must end the "
-                                     "line");
+        return parse_error(p, start,
+                           "invalid escape: '\\' followed by whitespace must end the "
+                           "line");
     }
     for (;;) {
         size_t nl = newline_len(p);
@@ -644,8 +646,9 @@ static int string_char_error(struct toml_parser* p, const char* delim, size_t op
     struct toml_pos open = pos_of(p, open_at);
 
     if (p->at >= p->len || newline_len(p))
-        return parse_error(p, p->at, "unterminated string (opened at line %d, column %d): "
-                                     "expected %s before %s",
+        return parse_error(p, p->at,
+                           "unterminated string (opened at line %d, column %d): "
+                           "expected %s before %s",
                            open.line, open.col, delim, describe_at(p, p->at, what, sizeof(what)));
     return parse_error(p, p->at, "%s not allowed in a string; write it as an escape",
                        describe_at(p, p->at, what, sizeof(what)));
@@ -655,8 +658,8 @@ static int string_char_error(struct toml_parser* p, const char* delim, size_t op
 static int parse_string(struct toml_parser* p, struct toml_buf* b) {
     char quote = p->src[p->at];
     bool multiline = peek(p, 1) == quote && peek(p, 2) == quote;
-    const char* delim = quote == '"' ? (multiline ? "'\"\"\"'" : "'\"'")
-                                     : (multiline ? "\"'''\"" : "\"'\"");
+    const char* delim =
+        quote == '"' ? (multiline ? "'\"\"\"'" : "'\"'") : (multiline ? "\"'''\"" : "\"'\"");
     size_t open_at = p->at;
     int rc = buf_put(p, b, "", 0);
 
@@ -1070,8 +1073,7 @@ static int parse_date(struct toml_parser* p, struct toml_datetime* dt) {
 
 /* Fractions beyond nanoseconds are truncated, as the specification asks. */
 static int parse_time(struct toml_parser* p, struct toml_datetime* dt) {
-    if (take_field(p, 2, "hour", 0, 23, &dt->hour) < 0 ||
-        take_char(p, ':', "after the hour") < 0 ||
+    if (take_field(p, 2, "hour", 0, 23, &dt->hour) < 0 || take_char(p, ':', "after the hour") < 0 ||
         take_field(p, 2, "minute", 0, 59, &dt->minute) < 0 ||
         take_char(p, ':', "after the minute (seconds are required)") < 0 ||
         take_field(p, 2, "second", 0, 60, &dt->second) < 0)
@@ -1199,8 +1201,7 @@ out:
     return rc;
 }
 
-static int assign(struct toml_parser* p, struct toml_value* table, int depth,
-                  struct toml_key* key);
+static int assign(struct toml_parser* p, struct toml_value* table, int depth, struct toml_key* key);
 
 static int parse_inline_table(struct toml_parser* p, int depth, struct toml_value** out) {
     struct toml_value* table = value_new(p, TOML_TABLE, p->at);
@@ -1313,32 +1314,74 @@ static int parse_value(struct toml_parser* p, int depth, struct toml_value** out
                        describe_at(p, p->at, what, sizeof(what)));
 }
 
-static int redefinition_error(struct toml_parser* p, const struct toml_key* key, int count,
-                              const struct toml_entry* existing) {
-    char name[128];
-    const struct toml_value* v = existing->value;
-    const struct toml_key_part* part = &key->parts[count - 1];
+/* ---- redefinition rules ---- */
+
+/* What an existing entry is, as far as defining and extending it goes. */
+enum entry_kind {
+    ENTRY_VALUE,
+    ENTRY_STATIC_ARRAY,
+    ENTRY_ARRAY_OF_TABLES,
+    ENTRY_INLINE_TABLE,
+    ENTRY_HEADER_TABLE,
+    ENTRY_DOTTED_TABLE,
+    ENTRY_IMPLICIT_TABLE,
+};
+
+/* Which uses each kind of entry allows: a [header] or [[header]] passing through it on the way
+ * to a deeper table, a [header] naming it, [[header]] appending to it, and dotted keys adding to
+ * it. A table is defined once, by a header or by dotted keys; an implicit table (the parent
+ * that a header created on its way) is not yet defined, so either may still define it. */
+static const struct entry_rule {
+    const char* what; /* completes "it is ..." in messages; NULL: use the value's type */
+    bool header_through, header_defines, aot_appends, dotted_adds;
+} entry_rules[] = {
+    [ENTRY_VALUE] = {NULL, false, false, false, false},
+    [ENTRY_STATIC_ARRAY] = {"a static array", false, false, false, false},
+    [ENTRY_ARRAY_OF_TABLES] = {"an array of tables", true, false, true, false},
+    [ENTRY_INLINE_TABLE] = {"an inline table, complete once closed", false, false, false, false},
+    [ENTRY_HEADER_TABLE] = {"a table defined by a [header]", true, false, false, false},
+    [ENTRY_DOTTED_TABLE] = {"a table defined by dotted keys", true, false, false, true},
+    [ENTRY_IMPLICIT_TABLE] = {"a table", true, true, false, true},
+};
+
+static enum entry_kind entry_kind_of(const struct toml_value* v) {
+    if (v->type == TOML_ARRAY)
+        return v->flags & TF_ARRAY_OF_TABLES ? ENTRY_ARRAY_OF_TABLES : ENTRY_STATIC_ARRAY;
+    if (v->type != TOML_TABLE)
+        return ENTRY_VALUE;
+    if (v->flags & TF_INLINE)
+        return ENTRY_INLINE_TABLE;
+    if (v->flags & TF_HEADER)
+        return ENTRY_HEADER_TABLE;
+    if (v->flags & TF_DOTTED)
+        return ENTRY_DOTTED_TABLE;
+    return ENTRY_IMPLICIT_TABLE;
+}
+
+/* Reports that an entry may not be used the way the key at parts[count - 1] tries to:
+ * "<action> "a.b": it is a static array (line 3)". */
+static int entry_conflict(struct toml_parser* p, const struct toml_key* key, int count,
+                          const struct toml_entry* e, const char* action) {
+    char name[128], type[48];
+    enum entry_kind kind = entry_kind_of(e->value);
+    const char* what = entry_rules[kind].what;
 
     format_key_parts(name, sizeof(name), key->parts, count);
-    if (v->type == TOML_TABLE && (v->flags & TF_INLINE))
-        return parse_error(p, part->at, "cannot add to \"%s\": it is an inline table (line %d),"
-                                        " complete once closed",
-                           name, v->pos.line);
-    if (v->type == TOML_TABLE && (v->flags & TF_HEADER))
-        return parse_error(p, part->at, "cannot add to table \"%s\" with dotted keys: it is "
-                                        "defined by a [header] at line %d",
-                           name, v->pos.line);
-    if (v->type == TOML_ARRAY)
-        return parse_error(p, part->at, "cannot add to \"%s\": it is an array (line %d)", name,
-                           v->pos.line);
-    return parse_error(p, part->at, "cannot add to \"%s\": it is %s %s (line %d), not a table",
-                       name, v->type == TOML_INTEGER ? "an" : "a", toml_type_name(v->type),
-                       existing->key_pos.line);
+    if (!what) {
+        const char* t = toml_type_name(e->value->type);
+        snprintf(type, sizeof(type), "%s %s", strchr("aeiou", t[0]) ? "an" : "a", t);
+        what = type;
+    }
+    if (kind == ENTRY_HEADER_TABLE && !strcmp(action, "cannot define table"))
+        return parse_error(p, key->parts[count - 1].at,
+                           "table \"%s\" defined twice (first at line %d)", name,
+                           e->value->pos.line);
+    return parse_error(p, key->parts[count - 1].at, "%s \"%s\": it is %s (line %d)", action, name,
+                       what, e->value->pos.line);
 }
 
 /* Assigns "key = value" (value still to be parsed) into a table, creating the tables that
- * dotted keys name. Dotted keys may add to tables they created themselves and to tables that
- * a header only created implicitly (which then count as defined), never to others. */
+ * dotted keys name on the way. */
 static int assign(struct toml_parser* p, struct toml_value* table, int depth,
                   struct toml_key* key) {
     struct toml_value* value = NULL;
@@ -1357,8 +1400,9 @@ static int assign(struct toml_parser* p, struct toml_value* table, int depth,
                 return -EINVAL;
             continue;
         }
-        if (e->value->type != TOML_TABLE || !(e->value->flags & (TF_DOTTED | TF_IMPLICIT)))
-            return redefinition_error(p, key, i + 1, e);
+        if (!entry_rules[entry_kind_of(e->value)].dotted_adds)
+            return entry_conflict(p, key, i + 1, e, "cannot add with dotted keys to");
+        /* An implicit table that dotted keys reach is now defined, here. */
         if (e->value->flags & TF_IMPLICIT)
             e->value->pos = pos_of(p, part->at);
         e->value->flags = TF_DOTTED;
@@ -1366,17 +1410,15 @@ static int assign(struct toml_parser* p, struct toml_value* table, int depth,
     }
 
     struct toml_key_part* part = &key->parts[last];
+    format_key_parts(name, sizeof(name), key->parts, key->count);
     struct toml_entry* e = table_find(table, part->name, part->len);
     if (e)
-        return parse_error(p, part->at, "key \"%s\" defined twice (first at line %d)",
-                           (format_key_parts(name, sizeof(name), key->parts, key->count), name),
+        return parse_error(p, part->at, "key \"%s\" defined twice (first at line %d)", name,
                            e->key_pos.line);
 
-    if (peek(p, 0) != '=') {
-        format_key_parts(name, sizeof(name), key->parts, key->count);
+    if (peek(p, 0) != '=')
         return parse_error(p, p->at, "expected '=' after key \"%s\", found %s", name,
                            describe_at(p, p->at, what, sizeof(what)));
-    }
     p->at++;
     skip_ws(p);
     if (p->at >= p->len || newline_len(p) || peek(p, 0) == '#')
@@ -1390,20 +1432,10 @@ static int assign(struct toml_parser* p, struct toml_value* table, int depth,
 
 /* ---- table headers ---- */
 
-/* Reports a header that clashes with an existing entry; fmt takes the key name and a line. */
-static int header_conflict(struct toml_parser* p, const struct toml_key* key, int count,
-                           const char* fmt, int line) {
-    char name[128], message[256];
-
-    format_key_parts(name, sizeof(name), key->parts, count);
-    snprintf(message, sizeof(message), fmt, name, line);
-    return parse_error(p, key->parts[count - 1].at, "%s", message);
-}
-
 /* Walks a header's key down from the root; the last part is left to the caller. Parts that
  * do not exist become implicit tables; arrays of tables lead into their last element. */
-static struct toml_value* header_walk(struct toml_parser* p, const struct toml_key* key,
-                                      size_t at, int* depth) {
+static struct toml_value* header_walk(struct toml_parser* p, const struct toml_key* key, size_t at,
+                                      int* depth) {
     struct toml_value* table = p->root;
 
     *depth = 0;
@@ -1421,25 +1453,15 @@ static struct toml_value* header_walk(struct toml_parser* p, const struct toml_k
                 return NULL;
             continue;
         }
-
-        struct toml_value* v = e->value;
-        if (v->type == TOML_ARRAY && (v->flags & TF_ARRAY_OF_TABLES)) {
-            table = v->array.items[v->array.count - 1];
+        if (!entry_rules[entry_kind_of(e->value)].header_through) {
+            entry_conflict(p, key, i + 1, e, "cannot add a table to");
+            return NULL;
+        }
+        if (e->value->type == TOML_ARRAY) {
+            table = e->value->array.items[e->value->array.count - 1];
             ++*depth;
-        } else if (v->type == TOML_ARRAY) {
-            header_conflict(p, key, i + 1, "cannot add a table to \"%s\": it is a static array (line "
-                            "%d)", v->pos.line);
-            return NULL;
-        } else if (v->type != TOML_TABLE) {
-            header_conflict(p, key, i + 1, "cannot add a table to \"%s\": it is not a table (line %d)",
-                            e->key_pos.line);
-            return NULL;
-        } else if (v->flags & TF_INLINE) {
-            header_conflict(p, key, i + 1, "cannot add a table to \"%s\": it is an inline table (line "
-                            "%d), complete once closed", v->pos.line);
-            return NULL;
         } else {
-            table = v;
+            table = e->value;
         }
     }
     return table;
@@ -1452,30 +1474,13 @@ static struct toml_value* define_table(struct toml_parser* p, struct toml_value*
 
     if (!e)
         return table_add_table(p, parent, part, at, TF_HEADER);
-
-    struct toml_value* v = e->value;
-    if (v->type == TOML_TABLE && v->flags == TF_IMPLICIT) {
-        v->flags = TF_HEADER;
-        v->pos = pos_of(p, at);
-        return v;
+    if (!entry_rules[entry_kind_of(e->value)].header_defines) {
+        entry_conflict(p, key, key->count, e, "cannot define table");
+        return NULL;
     }
-    if (v->type == TOML_TABLE && (v->flags & TF_HEADER))
-        header_conflict(p, key, key->count, "table \"%s\" defined twice (first at line %d)",
-                        v->pos.line);
-    else if (v->type == TOML_TABLE && (v->flags & TF_DOTTED))
-        header_conflict(p, key, key->count,
-                        "table \"%s\" already defined by dotted keys (line %d)", v->pos.line);
-    else if (v->type == TOML_TABLE)
-        header_conflict(p, key, key->count, "table \"%s\" already defined inline (line %d)",
-                        v->pos.line);
-    else if (v->type == TOML_ARRAY && (v->flags & TF_ARRAY_OF_TABLES))
-        header_conflict(p, key, key->count,
-                        "\"%s\" is already an array of tables (line %d), not a table",
-                        v->pos.line);
-    else
-        header_conflict(p, key, key->count, "key \"%s\" already has a value (line %d)",
-                        e->key_pos.line);
-    return NULL;
+    e->value->flags = TF_HEADER;
+    e->value->pos = pos_of(p, at);
+    return e->value;
 }
 
 static struct toml_value* define_array_table(struct toml_parser* p, struct toml_value* parent,
@@ -1491,17 +1496,10 @@ static struct toml_value* define_array_table(struct toml_parser* p, struct toml_
         array->flags = TF_ARRAY_OF_TABLES;
         if (table_add(p, parent, part, array) < 0)
             return NULL;
-    } else if (e->value->type == TOML_ARRAY && (e->value->flags & TF_ARRAY_OF_TABLES)) {
+    } else if (entry_rules[entry_kind_of(e->value)].aot_appends) {
         array = e->value;
     } else {
-        const char* fmt = e->value->type == TOML_ARRAY
-                              ? "\"%s\" is already a static array (line %d), not an array of "
-                                "tables"
-                          : e->value->type == TOML_TABLE
-                              ? "\"%s\" is already a table (line %d), not an array of tables"
-                              : "key \"%s\" already has a value (line %d)";
-        header_conflict(p, key, key->count, fmt,
-                        e->value->type == TOML_TABLE ? e->value->pos.line : e->key_pos.line);
+        entry_conflict(p, key, key->count, e, "cannot define array of tables");
         return NULL;
     }
 
@@ -1538,8 +1536,7 @@ static int parse_header(struct toml_parser* p) {
 
     struct toml_value* parent = header_walk(p, &key, at, &depth);
     if (parent)
-        table = array ? define_array_table(p, parent, &key, at)
-                      : define_table(p, parent, &key, at);
+        table = array ? define_array_table(p, parent, &key, at) : define_table(p, parent, &key, at);
     if (!table) {
         rc = -EINVAL;
         goto out;
