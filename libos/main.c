@@ -5,7 +5,7 @@
 #include "mm/mm.h"
 #include "proc.h"
 
-struct libos_process g_process;
+/* g_process lives with the threads in proc/. */
 struct pal_host_info g_host;
 
 void libos_handle_event(enum pal_event ev, struct pal_event_info* info, struct pal_context* ctx);
