@@ -68,20 +68,29 @@ struct toml_error {
     char message[256]; /* e.g. "expected '=' after key \"a\"" */
 };
 
-/* Parses a whole document; returns the root table or NULL with *err filled. */
+/* Parses a whole document; returns the root table or NULL with *err filled (the first error in
+ * the text). text need not be NUL-terminated. Containers nested deeper than 128 levels are an
+ * error. Integers and floats that do not fit 64 bits are errors; fractions of a second beyond
+ * nanoseconds are truncated. The parser keeps no global state: calls may run concurrently. */
 struct toml_value* toml_parse(const char* text, size_t len, struct toml_error* err);
+/* Frees a tree returned by toml_parse (NULL is fine). */
 void toml_free(struct toml_value* value);
 
 /* Looks up a key in a table value; NULL if absent or if table is not a table. */
 const struct toml_value* toml_table_get(const struct toml_value* table, const char* key);
 const struct toml_entry* toml_table_entry(const struct toml_value* table, const char* key);
-/* Looks up a dotted path of bare keys ("loader.env.PATH") from a table. */
+/* Looks up a dotted path of bare keys ("loader.env.PATH") from a table; a key that itself
+ * contains a dot cannot be reached this way (use toml_table_get per level). */
 const struct toml_value* toml_get_path(const struct toml_value* root, const char* path);
 
+/* "string", "integer", "float", "boolean", "offset date-time", "local date-time", "local date",
+ * "local time", "array", "table". */
 const char* toml_type_name(enum toml_type type);
 
 /* Writes the tree as JSON in the toml-test convention ({"type": "integer", "value": "1"} for
- * leaves) through the callback, in source order. */
+ * leaves) through the callback, in source order. Floats are written in a form that reads back
+ * to the same double ("0.1", "5e+22", "-0.0", "inf", "nan"), date-times in RFC 3339 form with
+ * a zero offset as "Z". Works freestanding (no %g needed). */
 typedef void (*toml_write_fn)(void* ctx, const char* buf, size_t size);
 void toml_dump_json(const struct toml_value* value, toml_write_fn write, void* ctx);
 

@@ -2,6 +2,8 @@
  *
  * Usage: test_toml DIR, where DIR holds valid/NAME.toml with NAME.json (the expected dump) and
  * invalid/NAME.toml with NAME.err ("line:col" and optionally a fragment of the message).
+ * Every valid document is also cut at every byte and damaged at every byte, which must give a
+ * tree or an error and never a crash (the build with sanitize_tools checks memory use too).
  * Prints one line per failed case and a final "toml: N passed, M failed"; exits 0 only if
  * M == 0. */
 #include <dirent.h>
@@ -412,6 +414,32 @@ static bool prefixes_survive(const char* name, const char* text, size_t len) {
     return true;
 }
 
+/* Damages a valid document one byte at a time (every position, a few replacement bytes that
+ * matter to the grammar) and parses the result: a tree or an error, never a crash. */
+static bool mutations_survive(const char* name, const char* text, size_t len) {
+    static const char bytes[] = {'"', '\'', '[', ']', '{', '=', '.', '\n', '\\', '\0', '\x80'};
+    char* copy = malloc(len ? len : 1);
+
+    for (size_t at = 0; at < len; at++) {
+        for (size_t b = 0; b < sizeof(bytes); b++) {
+            struct toml_error err;
+            memcpy(copy, text, len);
+            copy[at] = bytes[b];
+            struct toml_value* root = toml_parse(copy, len, &err);
+            bool sane = root || (err.pos.line >= 1 && err.pos.col >= 1 && err.message[0]);
+            toml_free(root);
+            if (!sane) {
+                printf("FAIL mutation %s: byte %zu set to 0x%02x gives no tree and no error\n",
+                       name, at, (unsigned char)bytes[b]);
+                free(copy);
+                return false;
+            }
+        }
+    }
+    free(copy);
+    return true;
+}
+
 static void run_valid_case(const char* dir, const char* name) {
     char path[4096];
     size_t len, json_len;
@@ -443,7 +471,8 @@ static void run_valid_case(const char* dir, const char* name) {
     else if (!json_equal(want, got, where, sizeof(where)))
         CHECK(false, "valid/%s: dump differs at %s\n  got: %s", name, where, dump.data);
     else
-        CHECK(prefixes_survive(name, text, len), "valid/%s: prefixes", name);
+        CHECK(prefixes_survive(name, text, len) && mutations_survive(name, text, len),
+              "valid/%s: prefixes and mutations", name);
     json_free(got);
     json_free(want);
 out:
