@@ -1,0 +1,92 @@
+/* Events from the PAL other than syscalls: faults in app code, host signals, interrupts. */
+#include "libos.h"
+#include "manifest.h"
+#include "proc.h"
+
+/* Host signals that become guest signals to the process. SIGTERM only when the manifest
+ * enables sys.enable_sigterm_injection, as in Gramine; any other host signal is dropped. */
+struct host_signal_row {
+    int signo;
+    bool needs_sigterm_injection;
+};
+
+static const struct host_signal_row g_host_signals[] = {
+    {LINUX_SIGHUP, false},  {LINUX_SIGINT, false},  {LINUX_SIGQUIT, false},
+    {LINUX_SIGUSR1, false}, {LINUX_SIGUSR2, false}, {LINUX_SIGWINCH, false},
+    {LINUX_SIGTERM, true},
+};
+
+static bool host_signal_forwarded(int signo) {
+    for (size_t i = 0; i < sizeof(g_host_signals) / sizeof(g_host_signals[0]); i++) {
+        if (g_host_signals[i].signo != signo)
+            continue;
+        if (!g_host_signals[i].needs_sigterm_injection)
+            return true;
+        return g_process.manifest && g_process.manifest->enable_sigterm_injection;
+    }
+    return false;
+}
+
+/* The guest signal each fault event raises. */
+static int fault_signal(enum pal_event ev, const struct pal_event_info* info) {
+    switch (ev) {
+        case PAL_EVENT_MEMFAULT:
+            return info->signo == LINUX_SIGBUS ? LINUX_SIGBUS : LINUX_SIGSEGV;
+        case PAL_EVENT_ARITH:
+            return LINUX_SIGFPE;
+        case PAL_EVENT_ILLEGAL:
+            return LINUX_SIGILL;
+        default:
+            return LINUX_SIGTRAP;
+    }
+}
+
+static void handle_fault(enum pal_event ev, struct pal_event_info* info, struct pal_context* ctx) {
+    int signo = fault_signal(ev, info);
+
+    if (info->in_pal) {
+        log_error("fatal: signal %d (code %d) inside the library OS at rip 0x%lx, address 0x%lx",
+                  signo, info->code, (unsigned long)ctx->rip, (unsigned long)info->addr);
+        process_die_by_signal(signo);
+    }
+    signal_handle_fault(signo, info->code, info->addr, ctx);
+}
+
+static void handle_host_signal(struct pal_event_info* info, struct pal_context* ctx) {
+    if (!host_signal_forwarded(info->signo)) {
+        log_debug("host signal %d dropped", info->signo);
+        return;
+    }
+    /* The sender is outside the guest's world: it shows as pid 0, like a kernel sender. */
+    struct linux_siginfo si = {.signo = info->signo, .code = LINUX_SI_USER};
+    signal_send(0, info->signo, &si);
+    if (!info->in_pal)
+        signal_deliver_pending(ctx, NULL);
+}
+
+void proc_handle_event(enum pal_event ev, struct pal_event_info* info, struct pal_context* ctx) {
+    struct libos_thread* t = libos_current();
+
+    /* In app code, ctx is the app's state; inside a blocking PAL call it is not, and the call
+     * itself returns -EINTR for the signal to be seen on the way out of the syscall. */
+    if (!info->in_pal && !proc_thread_of(t)->helper)
+        t->ctx = ctx;
+
+    switch (ev) {
+        case PAL_EVENT_MEMFAULT:
+        case PAL_EVENT_ARITH:
+        case PAL_EVENT_ILLEGAL:
+        case PAL_EVENT_TRAP:
+            handle_fault(ev, info, ctx);
+            break;
+        case PAL_EVENT_HOST_SIGNAL:
+            handle_host_signal(info, ctx);
+            break;
+        case PAL_EVENT_INTERRUPT:
+            if (!info->in_pal)
+                signal_deliver_pending(ctx, NULL);
+            break;
+        case PAL_EVENT_SYSCALL:
+            break;
+    }
+}

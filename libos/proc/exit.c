@@ -1,0 +1,13 @@
+/* Ending the process: by exit status or by a signal, as the host parent will see it. */
+#include "libos.h"
+#include "proc.h"
+
+__attribute__((noreturn)) void process_exit(int status) {
+    log_debug("process %d exits with status %d", g_process.pid, status & 0xff);
+    pal_process_exit(status & 0xff);
+}
+
+__attribute__((noreturn)) void process_die_by_signal(int signo) {
+    log_debug("process %d killed by signal %d", g_process.pid, signo);
+    pal_process_die_by_signal(signo);
+}
