@@ -144,7 +144,7 @@ static int mount_from_manifest(const struct manifest* mf, const struct manifest_
 }
 
 static int open_stdio(void) {
-    static const char* const names[] = {"stdin", "stdout", "stderr"};
+    static const char* const names[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
 
     for (int i = 0; i < 3; i++) {
         pal_handle_t* h;

@@ -116,17 +116,17 @@ static int lookup_canonical(const char* path, struct vfs_resolved* r) {
     return ret;
 }
 
-/* Replaces the unresolved rest of the path by target + "/" + rest. */
+/* Replaces the unresolved rest of the path by target + rest; rest is empty or starts with
+ * a slash, so a trailing slash is kept exactly when the app wrote one. */
 static int splice_link(char** rest, const char** p, const char* target) {
     size_t tlen = strlen(target);
     size_t rlen = strlen(*p);
-    char* s = malloc(tlen + rlen + 2);
+    char* s = malloc(tlen + rlen + 1);
 
     if (!s)
         return -ENOMEM;
     memcpy(s, target, tlen);
-    s[tlen] = '/';
-    memcpy(s + tlen + 1, *p, rlen + 1);
+    memcpy(s + tlen, *p, rlen + 1);
     free(*rest);
     *rest = s;
     *p = s;

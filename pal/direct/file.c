@@ -257,15 +257,17 @@ struct host_dirent64 {
 static bool dirents_valid(const uint8_t* buf, size_t len) {
     size_t pos = 0;
 
+    const size_t header = offsetof(struct host_dirent64, d_name);
+
     while (pos < len) {
         const struct host_dirent64* d = (const struct host_dirent64*)(buf + pos);
         size_t name_max;
 
-        if (len - pos < sizeof(*d) + 1)
+        if (len - pos < header + 1)
             return false;
-        if (d->d_reclen < sizeof(*d) + 1 || d->d_reclen > len - pos || d->d_reclen % 8)
+        if (d->d_reclen < header + 1 || d->d_reclen > len - pos || d->d_reclen % 8)
             return false;
-        name_max = d->d_reclen - sizeof(*d);
+        name_max = d->d_reclen - header;
         if (!memchr(d->d_name, 0, name_max))
             return false;
         pos += d->d_reclen;

@@ -1,0 +1,176 @@
+/* Copies between fds done in the library OS (sendfile, copy_file_range), and memfd_create. */
+#include "vfs.h"
+
+#define COPY_CHUNK (64 * 1024)
+#define COPY_MAX   0x7ffff000L
+
+/* Reads from in at *in_off (or its position if in_off is NULL) and writes to out at *out_off
+ * (or its position); stops at end of input, a short write, or an error after some progress. */
+static long copy_loop(struct libos_file* in, int64_t* in_off, struct libos_file* out,
+                      int64_t* out_off, size_t count) {
+    uint8_t* buf;
+    long done = 0;
+    long ret = 0;
+
+    if ((in->flags & O_ACCMODE) == O_WRONLY || (out->flags & O_ACCMODE) == O_RDONLY)
+        return -EBADF;
+    if ((out->flags & O_APPEND) && out_off)
+        return -EINVAL;
+    if (count > COPY_MAX)
+        count = COPY_MAX;
+    buf = malloc(COPY_CHUNK);
+    if (!buf)
+        return -ENOMEM;
+    while ((size_t)done < count) {
+        size_t want = count - (size_t)done < COPY_CHUNK ? count - (size_t)done : COPY_CHUNK;
+        long got, put;
+
+        if (in_off)
+            got = in->ops->pread ? in->ops->pread(in, buf, want, (uint64_t)*in_off) : -ESPIPE;
+        else
+            got = in->ops->read ? in->ops->read(in, buf, want) : -EINVAL;
+        if (got <= 0) {
+            ret = got;
+            break;
+        }
+        if (out_off)
+            put = out->ops->pwrite ? out->ops->pwrite(out, buf, (size_t)got, (uint64_t)*out_off)
+                                   : -ESPIPE;
+        else
+            put = out->ops->write ? out->ops->write(out, buf, (size_t)got) : -EINVAL;
+        if (put < 0) {
+            ret = put;
+            break;
+        }
+        if (in_off)
+            *in_off += put;
+        if (out_off)
+            *out_off += put;
+        done += put;
+        /* Bytes read but not written go back to the input when it has a position. */
+        if (put < got) {
+            if (!in_off && in->ops->seek)
+                in->ops->seek(in, put - got, SEEK_CUR);
+            break;
+        }
+    }
+    free(buf);
+    return done ? done : ret;
+}
+
+static long offset_in(const int64_t* app_off, int64_t* off) {
+    int ret;
+
+    if (!app_off)
+        return 0;
+    ret = copy_from_app(off, app_off, sizeof(*off));
+    if (ret < 0)
+        return ret;
+    return *off < 0 ? -EINVAL : 0;
+}
+
+long sys_sendfile(int out_fd, int in_fd, int64_t* app_off, size_t count) {
+    struct libos_file* in = fd_get(in_fd);
+    struct libos_file* out = fd_get(out_fd);
+    int64_t off = 0;
+    long ret;
+
+    if (!in || !out) {
+        ret = -EBADF;
+        goto out;
+    }
+    ret = offset_in(app_off, &off);
+    if (ret < 0)
+        goto out;
+    ret = copy_loop(in, app_off ? &off : NULL, out, NULL, count);
+    if (app_off && copy_to_app(app_off, &off, sizeof(off)) < 0)
+        ret = -EFAULT;
+out:
+    vfs_file_put(in);
+    vfs_file_put(out);
+    return ret;
+}
+
+long sys_copy_file_range(int in_fd, int64_t* app_in_off, int out_fd, int64_t* app_out_off,
+                         size_t len, unsigned int flags) {
+    struct libos_file* in = fd_get(in_fd);
+    struct libos_file* out = fd_get(out_fd);
+    int64_t in_off = 0, out_off = 0;
+    long ret;
+
+    if (!in || !out) {
+        ret = -EBADF;
+        goto out;
+    }
+    if (flags) {
+        ret = -EINVAL;
+        goto out;
+    }
+    if (!S_ISREG(in->type) || !S_ISREG(out->type)) {
+        ret = S_ISDIR(in->type) || S_ISDIR(out->type) ? -EISDIR : -EINVAL;
+        goto out;
+    }
+    ret = offset_in(app_in_off, &in_off);
+    if (ret == 0)
+        ret = offset_in(app_out_off, &out_off);
+    if (ret < 0)
+        goto out;
+    ret = copy_loop(in, app_in_off ? &in_off : NULL, out, app_out_off ? &out_off : NULL, len);
+    if (app_in_off && copy_to_app(app_in_off, &in_off, sizeof(in_off)) < 0)
+        ret = -EFAULT;
+    if (app_out_off && copy_to_app(app_out_off, &out_off, sizeof(out_off)) < 0)
+        ret = -EFAULT;
+out:
+    vfs_file_put(in);
+    vfs_file_put(out);
+    return ret;
+}
+
+/* ---- memfd_create --------------------------------------------------------------------------- */
+
+#define MFD_CLOEXEC       0x0001U
+#define MFD_ALLOW_SEALING 0x0002U
+#define MFD_NAME_MAX      249
+
+/* A memfd is a tmpfs file on the /dev/shm mount, unlinked as soon as it is open. Sealing is
+ * accepted at creation; F_ADD_SEALS is not supported. */
+long sys_memfd_create(const char* app_name, unsigned int flags) {
+    static int counter;
+    struct vfs_mount* m;
+    struct libos_file* f;
+    const char* rel;
+    char* name;
+    char tmp[64];
+    char label[MFD_NAME_MAX + 32];
+    long ret;
+
+    if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING))
+        return -EINVAL;
+    ret = strdup_from_app(app_name, MFD_NAME_MAX + 1, &name);
+    if (ret < 0)
+        return ret == -ENAMETOOLONG ? -EINVAL : ret;
+    m = vfs_mount_find("/dev/shm", &rel);
+    if (!m || m->ops != &vfs_tmpfs_ops) {
+        free(name);
+        return -ENOSYS;
+    }
+    snprintf(tmp, sizeof(tmp), "/.memfd-%d-%d", g_process.pid,
+             __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+    snprintf(label, sizeof(label), "/memfd:%s (deleted)", name);
+    free(name);
+
+    ret = m->ops->open(m, tmp, O_RDWR | O_CREAT | O_EXCL, 0600, &f);
+    if (ret < 0)
+        return ret;
+    m->ops->unlink(m, tmp);
+    free(f->path);
+    f->path = strdup(label);
+    f->flags = O_RDWR;
+    if (!f->path) {
+        vfs_file_put(f);
+        return -ENOMEM;
+    }
+    ret = fd_install(f, 0, (flags & MFD_CLOEXEC) != 0);
+    vfs_file_put(f);
+    return ret;
+}

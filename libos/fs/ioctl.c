@@ -1,0 +1,116 @@
+/* ioctl(2): fd flags, FIONREAD, and the terminal requests that reach host ttys. */
+#include <asm/ioctls.h>
+#include <asm/termbits.h>
+
+#include "vfs.h"
+
+/* Terminal requests passed to the host, with the size and direction of their argument. */
+static const struct tty_request {
+    unsigned int request;
+    bool out; /* the host writes the argument */
+    size_t size;
+} tty_requests[] = {
+    {TCGETS, true, sizeof(struct termios)},
+    {TCSETS, false, sizeof(struct termios)},
+    {TCSETSW, false, sizeof(struct termios)},
+    {TCSETSF, false, sizeof(struct termios)},
+    {TIOCGWINSZ, true, 8},
+    {TIOCSWINSZ, false, 8},
+};
+
+static long ioctl_fionbio(int fd, struct libos_file* f, uint64_t arg) {
+    int on;
+    long ret = copy_from_app(&on, (const void*)arg, sizeof(on));
+
+    if (ret < 0)
+        return ret;
+    if (f->handle) {
+        ret = pal_stream_set_nonblocking(f->handle, on != 0);
+        if (ret < 0)
+            return ret;
+    }
+    if (on)
+        __atomic_or_fetch(&f->flags, O_NONBLOCK, __ATOMIC_RELAXED);
+    else
+        __atomic_and_fetch(&f->flags, ~O_NONBLOCK, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* Bytes left to read: the host knows for its streams, the file size tells for the rest. */
+static long ioctl_fionread(struct libos_file* f, uint64_t arg) {
+    struct linux_stat st;
+    int n;
+    long ret;
+
+    if (!mm_is_accessible(arg, sizeof(int), PROT_WRITE))
+        return -EFAULT;
+    if (f->handle && f->ops->ioctl)
+        return f->ops->ioctl(f, FIONREAD, arg);
+    if (!S_ISREG(f->type))
+        return -ENOTTY;
+    ret = vfs_file_stat(f, &st);
+    if (ret < 0)
+        return ret;
+    spinlock_lock(&f->lock);
+    n = (uint64_t)st.st_size > f->offset ? (int)((uint64_t)st.st_size - f->offset) : 0;
+    spinlock_unlock(&f->lock);
+    return copy_to_app((void*)arg, &n, sizeof(n));
+}
+
+/* Process groups are guest ids and the host's are not shown to the app: a terminal that
+ * Kernite uses is reported as owned by the app's own group, and setting it is accepted. */
+static long ioctl_pgrp(struct libos_file* f, unsigned int request, uint64_t arg) {
+    struct termios tio;
+    int pgrp = g_process.pgid;
+    long ret;
+
+    if (!f->ops->ioctl)
+        return -ENOTTY;
+    ret = f->ops->ioctl(f, TCGETS, (uint64_t)&tio);
+    if (ret < 0)
+        return ret;
+    if (request == TIOCGPGRP)
+        return copy_to_app((void*)arg, &pgrp, sizeof(pgrp));
+    return copy_from_app(&pgrp, (const void*)arg, sizeof(pgrp));
+}
+
+static long ioctl_tty(struct libos_file* f, const struct tty_request* r, uint64_t arg) {
+    if (!f->ops->ioctl)
+        return -ENOTTY;
+    if (!mm_is_accessible(arg, r->size, r->out ? PROT_WRITE : PROT_READ))
+        return -EFAULT;
+    return f->ops->ioctl(f, r->request, arg);
+}
+
+long sys_ioctl(int fd, unsigned int request, uint64_t arg) {
+    struct libos_file* f = fd_get(fd);
+    long ret = -ENOTTY;
+
+    if (!f)
+        return -EBADF;
+    switch (request) {
+        case FIOCLEX:
+        case FIONCLEX:
+            ret = fd_set_cloexec(fd, request == FIOCLEX);
+            goto out;
+        case FIONBIO:
+            ret = ioctl_fionbio(fd, f, arg);
+            goto out;
+        case FIONREAD:
+            ret = ioctl_fionread(f, arg);
+            goto out;
+        case TIOCGPGRP:
+        case TIOCSPGRP:
+            ret = ioctl_pgrp(f, request, arg);
+            goto out;
+    }
+    for (size_t i = 0; i < sizeof(tty_requests) / sizeof(tty_requests[0]); i++) {
+        if (tty_requests[i].request == request) {
+            ret = ioctl_tty(f, &tty_requests[i], arg);
+            break;
+        }
+    }
+out:
+    vfs_file_put(f);
+    return ret;
+}
