@@ -239,7 +239,9 @@ long sys_clone3(const struct clone_args* uargs, size_t size) {
         return -EINVAL;
     if ((!args.stack) != (!args.stack_size))
         return -EINVAL;
-    if (args.set_tid || args.set_tid_size || args.cgroup || args.pidfd)
+    /* pidfd and cgroup only mean something with CLONE_PIDFD or CLONE_INTO_CGROUP, which are
+     * refused with the other flags below (glibc fills pidfd in anyway). */
+    if (args.set_tid_size)
         return -ENOSYS;
 
     uint64_t stack = args.stack ? args.stack + args.stack_size : 0;
