@@ -1,6 +1,7 @@
 /* Start of the library OS: manifest, argv and environment, mounts, first thread, the app. */
 #include "errstr.h"
 #include "libos.h"
+#include "loader/loader.h"
 #include "manifest.h"
 #include "mm/mm.h"
 #include "proc.h"
@@ -191,8 +192,14 @@ void libos_start(const struct libos_start_args* args) {
 
     ret = loader_load(m->entrypoint, argv, envp, &ctx);
     if (ret < 0) {
-        log_error("%s:%d:%d: key 'libos.entrypoint': cannot run '%s': %s", m->file,
-                  m->entrypoint_pos.line, m->entrypoint_pos.col, m->entrypoint, errstr(ret));
+        const char* why = loader_last_error();
+        if (*why)
+            log_error("%s:%d:%d: key 'libos.entrypoint': cannot run %s", m->file,
+                      m->entrypoint_pos.line, m->entrypoint_pos.col, why);
+        else
+            log_error("%s:%d:%d: key 'libos.entrypoint': cannot run '%s': %s", m->file,
+                      m->entrypoint_pos.line, m->entrypoint_pos.col, m->entrypoint,
+                      errstr(ret));
         fail(ret == -ENOENT ? 127 : 126);
     }
     log_debug("starting '%s' at %p with stack %p", m->entrypoint, (void*)ctx.rip,

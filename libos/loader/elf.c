@@ -29,9 +29,18 @@ struct loaded_elf {
     char* interp;   /* PT_INTERP path, malloc'ed, or NULL */
 };
 
+/* Why the last load failed, for the caller's one-line message. Loads of one process do not
+ * overlap (execve replaces the whole process), so one buffer serves. */
+static char g_load_error[512];
+
 static int elf_error(const char* path, const char* what, int err) {
-    log_error("cannot load '%s': %s", path, what);
+    snprintf(g_load_error, sizeof(g_load_error), "'%s': %s", path, what);
+    log_debug("cannot load %s", g_load_error);
     return err;
+}
+
+const char* loader_last_error(void) {
+    return g_load_error;
 }
 
 static int prot_of(uint32_t p_flags) {
@@ -131,8 +140,8 @@ static int load_elf(const char* path, bool is_interp, struct loaded_elf* out) {
     memset(out, 0, sizeof(*out));
     ret = vfs_open(path, O_RDONLY, 0, &file);
     if (ret < 0) {
-        log_error("cannot open %s '%s': %s", is_interp ? "interpreter" : "executable", path,
-                  errstr(ret));
+        snprintf(g_load_error, sizeof(g_load_error), "%s '%s': %s",
+                 is_interp ? "interpreter" : "executable", path, errstr(ret));
         return ret;
     }
     ret = vfs_file_stat(file, &st);
@@ -207,7 +216,7 @@ static int load_elf(const char* path, bool is_interp, struct loaded_elf* out) {
             continue;
         ret = map_segment(file, &ph[i], base);
         if (ret < 0) {
-            elf_error(path, "cannot map a segment", ret);
+            elf_error(path, errstr(ret), ret);
             goto out;
         }
     }
@@ -420,17 +429,18 @@ int loader_load(const char* path, char** argv, char** envp, struct pal_context* 
     char* script_arg = NULL;
     char** script_argv = NULL;
     const char* exec_path = path;
-    uint64_t stack_lo, stack_hi, sp;
+    uint64_t stack_lo = 0, stack_hi = 0, sp = 0;
     uint64_t stack_size = g_process.manifest ? g_process.manifest->stack_size : (8UL << 20);
     bool have_interp = false;
     int ret;
 
     memset(&exe, 0, sizeof(exe));
     memset(&interp, 0, sizeof(interp));
+    g_load_error[0] = '\0';
     ret = read_shebang(path, &script_interp, &script_arg);
     if (ret < 0) {
         if (ret != -ENOEXEC)
-            log_error("cannot open executable '%s': %s", path, errstr(ret));
+            snprintf(g_load_error, sizeof(g_load_error), "'%s': %s", path, errstr(ret));
         return ret;
     }
     if (ret == 1) {
@@ -471,7 +481,8 @@ int loader_load(const char* path, char** argv, char** envp, struct pal_context* 
     ret = build_stack(&exe, have_interp ? &interp : NULL, exec_path, argv, envp, stack_lo,
                       stack_hi, &sp);
     if (ret < 0) {
-        log_error("arguments and environment do not fit the stack of %lu bytes", stack_size);
+        snprintf(g_load_error, sizeof(g_load_error),
+                 "arguments and environment do not fit the stack of %lu bytes", stack_size);
         goto out;
     }
 

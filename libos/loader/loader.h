@@ -4,4 +4,7 @@
 
 #include "libos.h"
 
+/* Why the last loader_load failed: "'/bin/x': not an ELF file"; empty if it did not. */
+const char* loader_last_error(void);
+
 #endif

@@ -41,6 +41,9 @@ static void handle_syscall(long nr, struct pal_context* ctx) {
     thread->ctx = ctx;
     thread->syscall_nr = nr;
     thread->in_syscall = true;
+    /* These do not come back: show them before they run. */
+    if (log_current_level >= LOG_TRACE && (nr == __NR_exit || nr == __NR_exit_group))
+        syscall_trace(nr, args, 0);
     ret = libos_syscall_dispatch(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
     thread->in_syscall = false;
     if (log_current_level >= LOG_TRACE)

@@ -218,7 +218,9 @@ void syscall_trace(long nr, const long args[6], long result) {
             put(&l, ", ");
         put_arg(&l, fmt[i], args, i, result);
     }
-    if (result < 0 && result > -4096)
+    if (nr == __NR_exit || nr == __NR_exit_group)
+        put(&l, ") = ?");
+    else if (result < 0 && result > -4096)
         put(&l, ") = -1 %s (%s)", errname((int)-result), errstr((int)-result));
     else if (result >= 0 && result < 4096)
         put(&l, ") = %ld", result);
