@@ -1,93 +1,9 @@
 /* Guest path resolution: ".", "..", symlinks and mounts, always in guest space. */
+#include "pathname.h"
 #include "vfs.h"
 
 static spinlock_t cwd_lock = SPINLOCK_INIT;
 static char* cwd_path;
-
-/* A path under construction, kept canonical: "/" or "/a/b" with no trailing slash. */
-struct path_buf {
-    char* s;
-    size_t len;
-};
-
-static int pb_init(struct path_buf* pb, const char* canon) {
-    pb->s = malloc(VFS_PATH_MAX);
-    if (!pb->s)
-        return -ENOMEM;
-    pb->len = strlen(canon);
-    if (pb->len >= VFS_PATH_MAX) {
-        free(pb->s);
-        return -ENAMETOOLONG;
-    }
-    memcpy(pb->s, canon, pb->len + 1);
-    return 0;
-}
-
-static int pb_push(struct path_buf* pb, const char* name, size_t n) {
-    size_t sep = pb->len > 1 ? 1 : 0;
-
-    if (pb->len + sep + n >= VFS_PATH_MAX)
-        return -ENAMETOOLONG;
-    if (sep)
-        pb->s[pb->len++] = '/';
-    memcpy(pb->s + pb->len, name, n);
-    pb->len += n;
-    pb->s[pb->len] = '\0';
-    return 0;
-}
-
-static void pb_pop(struct path_buf* pb) {
-    while (pb->len > 1 && pb->s[pb->len - 1] != '/')
-        pb->len--;
-    if (pb->len > 1)
-        pb->len--;
-    pb->s[pb->len] = '\0';
-}
-
-static void pb_reset_root(struct path_buf* pb) {
-    pb->s[0] = '/';
-    pb->s[1] = '\0';
-    pb->len = 1;
-}
-
-int vfs_path_normalize(const char* base, const char* path, char** out) {
-    struct path_buf pb;
-    const char* p = path;
-    int ret = pb_init(&pb, path[0] == '/' ? "/" : base);
-
-    if (ret < 0)
-        return ret;
-    while (*p) {
-        const char* name;
-        size_t n;
-
-        while (*p == '/')
-            p++;
-        name = p;
-        while (*p && *p != '/')
-            p++;
-        n = (size_t)(p - name);
-        if (n == 0 || (n == 1 && name[0] == '.'))
-            continue;
-        if (n == 2 && name[0] == '.' && name[1] == '.') {
-            pb_pop(&pb);
-            continue;
-        }
-        ret = pb_push(&pb, name, n);
-        if (ret < 0) {
-            free(pb.s);
-            return ret;
-        }
-    }
-    *out = pb.s;
-    return 0;
-}
-
-const char* vfs_path_basename(const char* path) {
-    const char* slash = strrchr(path, '/');
-
-    return slash ? slash + 1 : path;
-}
 
 /* Directories the app expects because something is mounted at or below them. */
 void vfs_virtual_dir_stat(struct linux_stat* st) {
@@ -133,7 +49,7 @@ static int splice_link(char** rest, const char** p, const char* target) {
     return 0;
 }
 
-static int follow_link(struct vfs_mount* m, const char* rel, struct path_buf* pb, char** rest,
+static int follow_link(struct vfs_mount* m, const char* rel, struct vfs_pathbuf* pb, char** rest,
                        const char** p) {
     char* target = malloc(VFS_PATH_MAX);
     long n;
@@ -152,9 +68,9 @@ static int follow_link(struct vfs_mount* m, const char* rel, struct path_buf* pb
     }
     target[n] = '\0';
 
-    pb_pop(pb);
+    vfs_pathbuf_pop(pb);
     if (target[0] == '/')
-        pb_reset_root(pb);
+        vfs_pathbuf_reset_root(pb);
     ret = splice_link(rest, p, target);
 out:
     free(target);
@@ -168,7 +84,7 @@ static bool only_slashes(const char* p) {
 }
 
 int vfs_resolve(const char* base, const char* path, int flags, struct vfs_resolved* out) {
-    struct path_buf pb = {0};
+    struct vfs_pathbuf pb = {0};
     char* cwd = NULL;
     char* rest = NULL;
     const char* p;
@@ -185,7 +101,7 @@ int vfs_resolve(const char* base, const char* path, int flags, struct vfs_resolv
             return -ENOMEM;
         base = cwd;
     }
-    ret = pb_init(&pb, path[0] == '/' ? "/" : base);
+    ret = vfs_pathbuf_init(&pb, path[0] == '/' ? "/" : base);
     if (ret < 0)
         goto out;
     rest = strdup(path);
@@ -217,7 +133,7 @@ int vfs_resolve(const char* base, const char* path, int flags, struct vfs_resolv
             continue;
         }
         if (n == 2 && name[0] == '.' && name[1] == '.') {
-            pb_pop(&pb);
+            vfs_pathbuf_pop(&pb);
             have_st = false;
             continue;
         }
@@ -225,7 +141,7 @@ int vfs_resolve(const char* base, const char* path, int flags, struct vfs_resolv
             ret = -ENAMETOOLONG;
             goto out;
         }
-        ret = pb_push(&pb, name, n);
+        ret = vfs_pathbuf_push(&pb, name, n);
         if (ret < 0)
             goto out;
 

@@ -55,7 +55,9 @@
 #define O_ASYNC FASYNC
 #endif
 
-#define VFS_PATH_MAX     4096
+#ifndef VFS_PATH_MAX
+#define VFS_PATH_MAX 4096
+#endif
 #define VFS_NAME_MAX     255
 #define VFS_SYMLINK_MAX  40 /* symlinks followed in one resolution, as Linux allows */
 #define VFS_DEFAULT_NOFILE 1024
