@@ -74,14 +74,26 @@ static long chroot_readlink(struct vfs_mount* m, const char* rel, char* buf, siz
 /* ---- Open host files ---------------------------------------------------------------------- */
 
 struct chroot_file {
-    char* host_path; /* for fchmod and futimens, which the PAL does by path */
+    char* host_path;  /* for fchmod and futimens, which the PAL does by path */
+    bool host_append; /* the host stream was opened with O_APPEND */
 };
 
 static long chroot_read(struct libos_file* f, void* buf, size_t size) {
     return pal_stream_read(f->handle, buf, size, -1);
 }
 
+/* O_APPEND given at open is the host's (atomic against other writers). Set later with
+ * F_SETFL, it becomes a seek to the end before each write. Clearing it with F_SETFL on a file
+ * opened with it does not stop the host from appending. */
 static long chroot_write(struct libos_file* f, const void* buf, size_t size) {
+    struct chroot_file* cf = f->data;
+
+    if ((f->flags & O_APPEND) && !cf->host_append) {
+        long ret = pal_stream_seek(f->handle, 0, SEEK_END);
+
+        if (ret < 0)
+            return ret;
+    }
     return pal_stream_write(f->handle, buf, size, -1);
 }
 
@@ -225,6 +237,7 @@ static int chroot_open(struct vfs_mount* m, const char* rel, int flags, uint32_t
         goto out;
     }
     cf->host_path = host;
+    cf->host_append = (flags & O_APPEND) != 0;
     host = NULL;
 
     ret = pal_stream_stat(h, &ps);

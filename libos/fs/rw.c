@@ -143,7 +143,7 @@ static long iov_copy_in(const struct linux_iovec* app_iov, int count, struct lin
         return ret;
     }
     for (int i = 0; i < count; i++) {
-        if ((int64_t)iov[i].len < 0 || total + iov[i].len > (uint64_t)SSIZE_MAX) {
+        if ((int64_t)iov[i].len < 0 || total + iov[i].len > (uint64_t)INT64_MAX) {
             free(iov);
             return -EINVAL;
         }
@@ -398,4 +398,29 @@ long sys_fallocate(int fd, int mode, int64_t offset, int64_t len) {
 out:
     vfs_file_put(f);
     return ret;
+}
+
+/* Access-pattern advice and write-back ranges are hints the library OS has no use for; the
+ * fd is checked so that errors match Linux. */
+static long fd_hint(int fd) {
+    struct libos_file* f = fd_get(fd);
+    long ret;
+
+    if (!f)
+        return -EBADF;
+    ret = S_ISFIFO(f->type) ? -ESPIPE : 0;
+    vfs_file_put(f);
+    return ret;
+}
+
+long sys_fadvise64(int fd, int64_t offset, int64_t len, int advice) {
+    if (advice < 0 || advice > 5 || len < 0)
+        return -EINVAL;
+    return fd_hint(fd);
+}
+
+long sys_sync_file_range(int fd, int64_t offset, int64_t len, unsigned int flags) {
+    if (offset < 0 || len < 0 || (flags & ~7U))
+        return -EINVAL;
+    return fd_hint(fd);
 }
