@@ -3,8 +3,8 @@
 
 /* Host-side flags an open passes through; O_CLOEXEC is the PAL's business and the rest are
  * the library OS's (per-fd flags, how symlinks are followed). */
-#define CHROOT_OPEN_FLAGS                                                                    \
-    (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_NONBLOCK | O_DIRECTORY | O_DSYNC | \
+#define CHROOT_OPEN_FLAGS                                                                          \
+    (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_NONBLOCK | O_DIRECTORY | O_DSYNC |      \
      O_SYNC | O_NOATIME | O_NOCTTY | O_PATH | O_LARGEFILE | O_DIRECT)
 
 /* Builds the host path for rel; the caller frees it. */
@@ -227,8 +227,8 @@ static int chroot_open(struct vfs_mount* m, const char* rel, int flags, uint32_t
         return -ENOMEM;
     /* The path was resolved in guest space; a symlink appearing there since must not be
      * followed by the host (the mount's own root excepted, see chroot_lookup). */
-    ret = pal_file_open(host, (flags & CHROOT_OPEN_FLAGS) | (rel[0] ? O_NOFOLLOW : 0),
-                        (int)mode, &h);
+    ret =
+        pal_file_open(host, (flags & CHROOT_OPEN_FLAGS) | (rel[0] ? O_NOFOLLOW : 0), (int)mode, &h);
     if (ret < 0)
         goto out;
     cf = calloc(1, sizeof(*cf));
@@ -274,13 +274,13 @@ out:
     return ret;
 }
 
-#define CHROOT_PATH_OP(call)                                                                 \
-    char* host = host_path_of(m, rel);                                                       \
-    int ret;                                                                                 \
-    if (!host)                                                                               \
-        return -ENOMEM;                                                                      \
-    ret = (call);                                                                            \
-    free(host);                                                                              \
+#define CHROOT_PATH_OP(call)                                                                       \
+    char* host = host_path_of(m, rel);                                                             \
+    int ret;                                                                                       \
+    if (!host)                                                                                     \
+        return -ENOMEM;                                                                            \
+    ret = (call);                                                                                  \
+    free(host);                                                                                    \
     return ret
 
 static int chroot_mkdir(struct vfs_mount* m, const char* rel, uint32_t mode) {

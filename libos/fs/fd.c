@@ -135,8 +135,7 @@ int fd_set_cloexec(int fd, bool on) {
     return ret;
 }
 
-void fd_for_each(void (*fn)(int fd, struct libos_file* file, bool cloexec, void* ctx),
-                 void* ctx) {
+void fd_for_each(void (*fn)(int fd, struct libos_file* file, bool cloexec, void* ctx), void* ctx) {
     for (int fd = 0;; fd++) {
         struct libos_file* f = NULL;
         bool cloexec = false;
@@ -266,8 +265,7 @@ static long fcntl_setfl(struct libos_file* f, int flags) {
         if (ret < 0)
             return ret;
     }
-    __atomic_store_n(&f->flags, (f->flags & ~SETFL_MASK) | (flags & SETFL_MASK),
-                     __ATOMIC_RELAXED);
+    __atomic_store_n(&f->flags, (f->flags & ~SETFL_MASK) | (flags & SETFL_MASK), __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -316,8 +314,10 @@ long sys_fcntl(int fd, int cmd, uint64_t arg) {
     switch (cmd) {
         case F_DUPFD:
         case F_DUPFD_CLOEXEC:
-            ret = (int64_t)arg < 0 || arg > INT_MAX ? -EINVAL
-                                                   : fd_install(f, (int)arg, cmd == F_DUPFD_CLOEXEC);
+            if ((int64_t)arg < 0 || arg > INT_MAX)
+                ret = -EINVAL;
+            else
+                ret = fd_install(f, (int)arg, cmd == F_DUPFD_CLOEXEC);
             break;
         case F_GETFD:
             ret = fd_get_cloexec(fd) == 1 ? FD_CLOEXEC : 0;

@@ -119,8 +119,8 @@ static int mount_add(const char* path, const struct vfs_fs_ops* ops, const char*
     ret = ops->mount(m, host_path);
     if (ret < 0) {
         if (host_path)
-            log_error("%s:%d:%d: cannot mount host path '%s' at '%s': error %d", file,
-                      pos.line, pos.col, host_path, canon, -ret);
+            log_error("%s:%d:%d: cannot mount host path '%s' at '%s': error %d", file, pos.line,
+                      pos.col, host_path, canon, -ret);
         else
             log_error("%s:%d:%d: cannot mount %s at '%s': error %d", file, pos.line, pos.col,
                       ops->type, canon, -ret);

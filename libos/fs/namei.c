@@ -2,8 +2,7 @@
  * link, symlink, chmod, chown, truncate, utimes, mknod. */
 #include "vfs.h"
 
-static long resolve_app_path(int dirfd, const char* app_path, int flags,
-                             struct vfs_resolved* r) {
+static long resolve_app_path(int dirfd, const char* app_path, int flags, struct vfs_resolved* r) {
     char* path;
     long ret = strdup_from_app(app_path, VFS_PATH_MAX, &path);
 
@@ -137,15 +136,13 @@ long sys_rename(const char* oldpath, const char* newpath) {
     return sys_renameat2(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 }
 
-long sys_linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
-                int flags) {
+long sys_linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath, int flags) {
     struct vfs_resolved from, to;
     long ret;
 
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    ret = resolve_app_path(olddirfd, oldpath, (flags & AT_SYMLINK_FOLLOW) ? VFS_FOLLOW : 0,
-                           &from);
+    ret = resolve_app_path(olddirfd, oldpath, (flags & AT_SYMLINK_FOLLOW) ? VFS_FOLLOW : 0, &from);
     if (ret < 0)
         return ret;
     ret = resolve_app_path(newdirfd, newpath, VFS_CREATE, &to);
@@ -351,8 +348,7 @@ static long utimens_at(int dirfd, const char* app_path, const int64_t t[4], int 
 
 static const int64_t utime_now[4] = {0, UTIME_NOW, 0, UTIME_NOW};
 
-long sys_utimensat(int dirfd, const char* path, const struct linux_timespec* app_times,
-                   int flags) {
+long sys_utimensat(int dirfd, const char* path, const struct linux_timespec* app_times, int flags) {
     int64_t t[4];
 
     if (app_times) {

@@ -2,8 +2,8 @@
 #include "vfs.h"
 
 /* Flags open(2) accepts; others are ignored as Linux ignores them. */
-#define OPEN_KEPT_FLAGS                                                                      \
-    (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |    \
+#define OPEN_KEPT_FLAGS                                                                            \
+    (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |         \
      O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_PATH | O_SYNC)
 
 static bool wants_write(int flags) {
@@ -24,8 +24,7 @@ static int open_existing_checks(const struct vfs_resolved* r, int flags) {
     return 0;
 }
 
-int vfs_open_resolved(struct vfs_resolved* r, int flags, uint32_t mode,
-                      struct libos_file** out) {
+int vfs_open_resolved(struct vfs_resolved* r, int flags, uint32_t mode, struct libos_file** out) {
     struct vfs_mount* m = r->mount;
     struct libos_file* f = NULL;
     char* path;
@@ -41,6 +40,8 @@ int vfs_open_resolved(struct vfs_resolved* r, int flags, uint32_t mode,
     if (!r->exists) {
         if (!(flags & O_CREAT))
             return -ENOENT;
+        if (r->trailing_slash)
+            return -EISDIR;
         if (flags & O_DIRECTORY)
             return -EINVAL;
         mode = (mode & 07777) & ~__atomic_load_n(&g_process.umask, __ATOMIC_RELAXED);
@@ -85,8 +86,7 @@ static int resolve_flags_for_open(int flags) {
     return rf;
 }
 
-static int open_at(int dirfd, const char* path, int flags, uint32_t mode,
-                   struct libos_file** out) {
+static int open_at(int dirfd, const char* path, int flags, uint32_t mode, struct libos_file** out) {
     struct vfs_resolved r;
     int ret = vfs_resolve_at(dirfd, path, resolve_flags_for_open(flags), &r);
 

@@ -148,6 +148,7 @@ int vfs_resolve(const char* base, const char* path, int flags, struct vfs_resolv
         ret = lookup_canonical(pb.s, out);
         if (ret == -ENOENT && last && (flags & VFS_CREATE)) {
             out->exists = false;
+            out->trailing_slash = dir_wanted;
             have_st = true;
             break;
         }

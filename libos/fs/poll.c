@@ -2,11 +2,11 @@
 #include "proc.h"
 #include "vfs.h"
 
-#define POLL_MAX_FDS  (1 << 16)
-#define NS_PER_SEC    1000000000LL
-#define NS_PER_USEC   1000LL
+#define POLL_MAX_FDS (1 << 16)
+#define NS_PER_SEC   1000000000LL
+#define NS_PER_USEC  1000LL
 /* What a file that never blocks reports: ready both ways. */
-#define ALWAYS_READY  (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
+#define ALWAYS_READY (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
 
 struct poll_set {
     size_t count;
@@ -14,7 +14,7 @@ struct poll_set {
     pal_handle_t** handles;    /* set for files the host polls */
     short* events;
     short* revents;
-    bool* bad;                 /* fd not open */
+    bool* bad; /* fd not open */
 };
 
 static void poll_set_free(struct poll_set* s) {
@@ -248,9 +248,9 @@ static long do_select(int nfds, uint64_t* app_sets[3], int64_t timeout_ns) {
     if (ret < 0)
         goto out;
     for (int fd = 0; fd < nfds; fd++) {
-        short ev = (short)((fdset_has(sets[0], fd) ? POLLIN : 0) |
-                           (fdset_has(sets[1], fd) ? POLLOUT : 0) |
-                           (fdset_has(sets[2], fd) ? POLLPRI : 0));
+        short ev =
+            (short)((fdset_has(sets[0], fd) ? POLLIN : 0) | (fdset_has(sets[1], fd) ? POLLOUT : 0) |
+                    (fdset_has(sets[2], fd) ? POLLPRI : 0));
         if (ev)
             poll_set_add(&s, k++, fd, ev);
     }

@@ -174,27 +174,45 @@ static int text_cmdline(const struct pseudo_ctx* ctx, struct vfs_text* t) {
     return vfs_text_append(t, (const char*)g_process.cmdline, g_process.cmdline_size);
 }
 
+/* Signals the process ignores and catches, for SigIgn and SigCgt. */
+static void signal_dispositions(uint64_t* ignored, uint64_t* caught) {
+    *ignored = *caught = 0;
+    spinlock_lock(&g_process.lock);
+    for (int sig = 1; sig < LIBOS_NSIG; sig++) {
+        uint64_t h = g_process.sigactions[sig].handler;
+
+        if (h == LINUX_SIG_IGN)
+            *ignored |= SIGBIT(sig);
+        else if (h != LINUX_SIG_DFL)
+            *caught |= SIGBIT(sig);
+    }
+    spinlock_unlock(&g_process.lock);
+}
+
 static int text_status(const struct pseudo_ctx* ctx, struct vfs_text* t) {
     char name[16];
     struct libos_thread* self = libos_current();
+    uint64_t ignored, caught;
 
-    return vfs_text_printf(t,
-                           "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\n"
-                           "Ngid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
-                           "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\n"
-                           "Groups:\t\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016lx\n"
-                           "ShdPnd:\t%016lx\nSigBlk:\t%016lx\nSigIgn:\t%016lx\n"
-                           "SigCgt:\t%016lx\nCapInh:\t0000000000000000\n"
-                           "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
-                           "CapBnd:\t000001ffffffffff\nNoNewPrivs:\t1\nSeccomp:\t2\n"
-                           "Cpus_allowed_list:\t0-%u\n",
-                           exe_name(name, sizeof(name)), g_process.umask, g_process.pid,
-                           g_process.pid, g_process.ppid, g_process.uid, g_process.euid,
-                           g_process.euid, g_process.euid, g_process.gid, g_process.egid,
-                           g_process.egid, g_process.egid, fd_limit(), g_process.thread_count,
-                           fd_limit(), (unsigned long)self->pending,
-                           (unsigned long)g_process.pending, (unsigned long)self->sigmask,
-                           0UL, 0UL, g_host.cpu_count ? g_host.cpu_count - 1 : 0);
+    signal_dispositions(&ignored, &caught);
+
+    return vfs_text_printf(
+        t,
+        "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\n"
+        "Ngid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
+        "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\n"
+        "Groups:\t\nThreads:\t%d\nSigQ:\t0/%d\nSigPnd:\t%016lx\n"
+        "ShdPnd:\t%016lx\nSigBlk:\t%016lx\nSigIgn:\t%016lx\n"
+        "SigCgt:\t%016lx\nCapInh:\t0000000000000000\n"
+        "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
+        "CapBnd:\t000001ffffffffff\nNoNewPrivs:\t1\nSeccomp:\t2\n"
+        "Cpus_allowed_list:\t0-%u\n",
+        exe_name(name, sizeof(name)), g_process.umask, g_process.pid, g_process.pid, g_process.ppid,
+        g_process.uid, g_process.euid, g_process.euid, g_process.euid, g_process.gid,
+        g_process.egid, g_process.egid, g_process.egid, fd_limit(), g_process.thread_count,
+        fd_limit(), (unsigned long)self->pending, (unsigned long)g_process.pending,
+        (unsigned long)self->sigmask, (unsigned long)ignored, (unsigned long)caught,
+        g_host.cpu_count ? g_host.cpu_count - 1 : 0);
 }
 
 static int text_stat(const struct pseudo_ctx* ctx, struct vfs_text* t) {
@@ -222,8 +240,7 @@ static int text_mounts(const struct pseudo_ctx* ctx, struct vfs_text* t) {
 
         if (!m)
             break;
-        ret = vfs_text_printf(t, "%s %s %s rw,relatime 0 0\n", m->ops->type, m->path,
-                              m->ops->type);
+        ret = vfs_text_printf(t, "%s %s %s rw,relatime 0 0\n", m->ops->type, m->path, m->ops->type);
     }
     return ret;
 }
@@ -231,7 +248,9 @@ static int text_mounts(const struct pseudo_ctx* ctx, struct vfs_text* t) {
 /* ---- System-wide files --------------------------------------------------------------------- */
 
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
-    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(sub));
 }
 
 /* CPU feature names as Linux prints them, by CPUID leaf register and bit. */
@@ -240,17 +259,17 @@ static const struct cpu_flag {
     uint8_t bit;
     const char* name;
 } cpu_flags[] = {
-    {0, 0, "fpu"},      {0, 4, "tsc"},         {0, 5, "msr"},        {0, 6, "pae"},
-    {0, 8, "cx8"},      {0, 9, "apic"},        {0, 11, "sep"},       {0, 13, "pge"},
-    {0, 15, "cmov"},    {0, 16, "pat"},        {0, 19, "clflush"},   {0, 23, "mmx"},
-    {0, 24, "fxsr"},    {0, 25, "sse"},        {0, 26, "sse2"},      {0, 28, "ht"},
-    {1, 0, "pni"},      {1, 1, "pclmulqdq"},   {1, 9, "ssse3"},      {1, 12, "fma"},
-    {1, 13, "cx16"},    {1, 19, "sse4_1"},     {1, 20, "sse4_2"},    {1, 22, "movbe"},
-    {1, 23, "popcnt"},  {1, 25, "aes"},        {1, 26, "xsave"},     {1, 28, "avx"},
-    {1, 29, "f16c"},    {1, 30, "rdrand"},     {2, 0, "fsgsbase"},   {2, 3, "bmi1"},
-    {2, 5, "avx2"},     {2, 8, "bmi2"},        {2, 9, "erms"},       {2, 16, "avx512f"},
-    {2, 18, "rdseed"},  {2, 19, "adx"},        {2, 29, "sha_ni"},    {2, 2, "sgx"},
-    {3, 1, "avx512vbmi"}, {3, 8, "gfni"},      {3, 9, "vaes"},       {3, 10, "vpclmulqdq"},
+    {0, 0, "fpu"},        {0, 4, "tsc"},       {0, 5, "msr"},      {0, 6, "pae"},
+    {0, 8, "cx8"},        {0, 9, "apic"},      {0, 11, "sep"},     {0, 13, "pge"},
+    {0, 15, "cmov"},      {0, 16, "pat"},      {0, 19, "clflush"}, {0, 23, "mmx"},
+    {0, 24, "fxsr"},      {0, 25, "sse"},      {0, 26, "sse2"},    {0, 28, "ht"},
+    {1, 0, "pni"},        {1, 1, "pclmulqdq"}, {1, 9, "ssse3"},    {1, 12, "fma"},
+    {1, 13, "cx16"},      {1, 19, "sse4_1"},   {1, 20, "sse4_2"},  {1, 22, "movbe"},
+    {1, 23, "popcnt"},    {1, 25, "aes"},      {1, 26, "xsave"},   {1, 28, "avx"},
+    {1, 29, "f16c"},      {1, 30, "rdrand"},   {2, 0, "fsgsbase"}, {2, 3, "bmi1"},
+    {2, 5, "avx2"},       {2, 8, "bmi2"},      {2, 9, "erms"},     {2, 16, "avx512f"},
+    {2, 18, "rdseed"},    {2, 19, "adx"},      {2, 29, "sha_ni"},  {2, 2, "sgx"},
+    {3, 1, "avx512vbmi"}, {3, 8, "gfni"},      {3, 9, "vaes"},     {3, 10, "vpclmulqdq"},
 };
 
 static int cpu_flags_text(struct vfs_text* t) {
@@ -308,8 +327,8 @@ static int text_cpuinfo(const struct pseudo_ctx* ctx, struct vfs_text* t) {
                               "physical id\t: 0\nsiblings\t: %u\ncore id\t\t: %u\n"
                               "cpu cores\t: %u\napicid\t\t: %u\nfpu\t\t: yes\n"
                               "cpuid level\t: %u\nwp\t\t: yes\nflags\t\t:",
-                              cpu, vendor, family, model, brand, stepping, count, cpu, count,
-                              cpu, 0x0du);
+                              cpu, vendor, family, model, brand, stepping, count, cpu, count, cpu,
+                              0x0du);
         if (ret == 0)
             ret = cpu_flags_text(t);
         if (ret == 0)
@@ -342,8 +361,7 @@ static int text_uptime(const struct pseudo_ctx* ctx, struct vfs_text* t) {
 }
 
 static int text_loadavg(const struct pseudo_ctx* ctx, struct vfs_text* t) {
-    return vfs_text_printf(t, "0.00 0.00 0.00 1/%d %d\n", g_process.thread_count,
-                           g_process.pid);
+    return vfs_text_printf(t, "0.00 0.00 0.00 1/%d %d\n", g_process.thread_count, g_process.pid);
 }
 
 static int text_proc_stat(const struct pseudo_ctx* ctx, struct vfs_text* t) {
@@ -409,18 +427,24 @@ static int text_uuid(const struct pseudo_ctx* ctx, struct vfs_text* t) {
     return vfs_text_printf(t,
                            "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
                            "%02x%02x%02x%02x%02x%02x\n",
-                           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-                           b[11], b[12], b[13], b[14], b[15]);
+                           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+                           b[12], b[13], b[14], b[15]);
 }
 
 /* ---- The tree ------------------------------------------------------------------------------ */
 
-#define FILE_NODE(n, fn) {.name = (n), .kind = PSEUDO_FILE, .perm = 0444, .text = (fn)}
-#define DIR_NODE(n, kids) {.name = (n), .kind = PSEUDO_DIR, .perm = 0555, .children = (kids)}
+#define FILE_NODE(n, fn)                                                                           \
+    { .name = (n), .kind = PSEUDO_FILE, .perm = 0444, .text = (fn) }
+#define DIR_NODE(n, kids)                                                                          \
+    { .name = (n), .kind = PSEUDO_DIR, .perm = 0555, .children = (kids) }
 
 static const struct pseudo_node fd_dir[] = {
-    {.kind = PSEUDO_LINK, .perm = 0700, .match = match_fd, .list_names = list_fds,
-     .link = link_fd, .magic = magic_fd},
+    {.kind = PSEUDO_LINK,
+     .perm = 0700,
+     .match = match_fd,
+     .list_names = list_fds,
+     .link = link_fd,
+     .magic = magic_fd},
     {0},
 };
 
@@ -487,7 +511,10 @@ static const struct pseudo_node sys_dir[] = {
 
 static const struct pseudo_node proc_children[] = {
     {.name = "self", .kind = PSEUDO_LINK, .perm = 0777, .link = link_self},
-    {.kind = PSEUDO_DIR, .perm = 0555, .match = match_pid, .list_names = list_pid,
+    {.kind = PSEUDO_DIR,
+     .perm = 0555,
+     .match = match_pid,
+     .list_names = list_pid,
      .children = pid_dir},
     FILE_NODE("cpuinfo", text_cpuinfo),
     FILE_NODE("meminfo", text_meminfo),

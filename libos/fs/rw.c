@@ -2,7 +2,7 @@
 #include "vfs.h"
 
 /* Linux caps one transfer at this many bytes (INT_MAX rounded down to a page). */
-#define RW_MAX 0x7ffff000UL
+#define RW_MAX        0x7ffff000UL
 #define IOV_MAX_COUNT 1024
 /* writev of up to this many bytes goes to the host as one write, so pipes stay atomic. */
 #define WRITEV_GATHER_MAX 65536
@@ -273,8 +273,8 @@ long sys_pwritev(int fd, const struct linux_iovec* iov, int count, int64_t offse
  * ignored, except that unknown bits are refused as Linux refuses them. */
 #define RWF_KNOWN 0x1f
 
-long sys_preadv2(int fd, const struct linux_iovec* iov, int count, int64_t offset,
-                 int64_t high, int flags) {
+long sys_preadv2(int fd, const struct linux_iovec* iov, int count, int64_t offset, int64_t high,
+                 int flags) {
     if (flags & ~RWF_KNOWN)
         return -EOPNOTSUPP;
     if (offset < -1)
@@ -282,8 +282,8 @@ long sys_preadv2(int fd, const struct linux_iovec* iov, int count, int64_t offse
     return vector_io(fd, iov, count, offset, /*write=*/false);
 }
 
-long sys_pwritev2(int fd, const struct linux_iovec* iov, int count, int64_t offset,
-                  int64_t high, int flags) {
+long sys_pwritev2(int fd, const struct linux_iovec* iov, int count, int64_t offset, int64_t high,
+                  int flags) {
     if (flags & ~RWF_KNOWN)
         return -EOPNOTSUPP;
     if (offset < -1)

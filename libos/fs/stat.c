@@ -79,8 +79,7 @@ long sys_fstat(int fd, struct linux_stat* app_st) {
 
 #define STATX_BASIC_STATS_MASK 0x7ffU
 
-long sys_statx(int dirfd, const char* path, int flags, unsigned int mask,
-               struct statx* app_stx) {
+long sys_statx(int dirfd, const char* path, int flags, unsigned int mask, struct statx* app_stx) {
     struct statx stx;
     struct linux_stat st;
     int ret = stat_at(dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), &st);
@@ -249,7 +248,7 @@ long sys_fstatfs(int fd, struct linux_statfs* app_sf) {
     return copy_to_app(app_sf, &sf, sizeof(sf));
 }
 
-/* ---- Current directory and umask -------------------------------------------------------------- */
+/* ---- Current directory and umask ------------------------------------------------------------ */
 
 long sys_getcwd(char* app_buf, size_t size) {
     char* cwd = vfs_cwd_get();

@@ -112,8 +112,7 @@ static void stream_name(const struct linux_stat* st, const char* given, char* bu
         snprintf(buf, size, "%s", given ? given : "anon_inode:[stream]");
 }
 
-int vfs_stream_file_new(pal_handle_t* h, const char* name, int flags,
-                        struct libos_file** out) {
+int vfs_stream_file_new(pal_handle_t* h, const char* name, int flags, struct libos_file** out) {
     struct linux_stat st;
     struct libos_file* f;
     char label[64];

@@ -6,8 +6,8 @@ struct tmpfs_entry;
 struct tmpfs_node {
     uint32_t mode; /* type and permission bits */
     uint64_t ino;
-    uint32_t nlink;     /* names pointing here; directories: 1 while linked */
-    int open_count;     /* open files */
+    uint32_t nlink; /* names pointing here; directories: 1 while linked */
+    int open_count; /* open files */
     struct linux_timespec atime, mtime, ctime;
     union {
         struct {
@@ -582,8 +582,7 @@ static int replace_allowed(struct tmpfs_node* from, struct tmpfs_node* to) {
     return 0;
 }
 
-static int rename_locked(struct tmpfs* fs, const char* from, const char* to,
-                         unsigned int flags) {
+static int rename_locked(struct tmpfs* fs, const char* from, const char* to, unsigned int flags) {
     const char *fname, *tname;
     struct tmpfs_node* fdir = walk_parent(fs, from, &fname);
     struct tmpfs_node* tdir = walk_parent(fs, to, &tname);
@@ -631,8 +630,7 @@ static int rename_locked(struct tmpfs* fs, const char* from, const char* to,
     return 0;
 }
 
-static int tmpfs_rename(struct vfs_mount* m, const char* from, const char* to,
-                        unsigned int flags) {
+static int tmpfs_rename(struct vfs_mount* m, const char* from, const char* to, unsigned int flags) {
     struct tmpfs* fs = m->data;
     int ret;
 
@@ -682,8 +680,7 @@ static int tmpfs_chmod(struct vfs_mount* m, const char* rel, uint32_t mode) {
     return n ? 0 : -ENOENT;
 }
 
-static int tmpfs_utimens(struct vfs_mount* m, const char* rel, const int64_t t[4],
-                         bool follow) {
+static int tmpfs_utimens(struct vfs_mount* m, const char* rel, const int64_t t[4], bool follow) {
     struct tmpfs* fs = m->data;
     struct tmpfs_node* n;
 

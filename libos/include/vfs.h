@@ -10,21 +10,21 @@
 /* linux/stat.h leaves these to libc once a libc header has been seen (limits.h may pull one
  * in), so the Linux values are spelt out here. */
 #ifndef S_IFMT
-#define S_IFMT   0170000
-#define S_IFSOCK 0140000
-#define S_IFLNK  0120000
-#define S_IFREG  0100000
-#define S_IFBLK  0060000
-#define S_IFDIR  0040000
-#define S_IFCHR  0020000
-#define S_IFIFO  0010000
-#define S_ISLNK(m)  (((m) & S_IFMT) == S_IFLNK)
-#define S_ISREG(m)  (((m) & S_IFMT) == S_IFREG)
-#define S_ISDIR(m)  (((m) & S_IFMT) == S_IFDIR)
-#define S_ISCHR(m)  (((m) & S_IFMT) == S_IFCHR)
-#define S_ISBLK(m)  (((m) & S_IFMT) == S_IFBLK)
-#define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)
-#define S_ISSOCK(m) (((m) & S_IFMT) == S_IFSOCK)
+#define S_IFMT      0170000
+#define S_IFSOCK    0140000
+#define S_IFLNK     0120000
+#define S_IFREG     0100000
+#define S_IFBLK     0060000
+#define S_IFDIR     0040000
+#define S_IFCHR     0020000
+#define S_IFIFO     0010000
+#define S_ISLNK(m)  (((m)&S_IFMT) == S_IFLNK)
+#define S_ISREG(m)  (((m)&S_IFMT) == S_IFREG)
+#define S_ISDIR(m)  (((m)&S_IFMT) == S_IFDIR)
+#define S_ISCHR(m)  (((m)&S_IFMT) == S_IFCHR)
+#define S_ISBLK(m)  (((m)&S_IFMT) == S_IFBLK)
+#define S_ISFIFO(m) (((m)&S_IFMT) == S_IFIFO)
+#define S_ISSOCK(m) (((m)&S_IFMT) == S_IFSOCK)
 #endif
 
 #define DT_UNKNOWN 0
@@ -58,8 +58,8 @@
 #ifndef VFS_PATH_MAX
 #define VFS_PATH_MAX 4096
 #endif
-#define VFS_NAME_MAX     255
-#define VFS_SYMLINK_MAX  40 /* symlinks followed in one resolution, as Linux allows */
+#define VFS_NAME_MAX       255
+#define VFS_SYMLINK_MAX    40 /* symlinks followed in one resolution, as Linux allows */
 #define VFS_DEFAULT_NOFILE 1024
 
 struct vfs_mount;
@@ -117,8 +117,7 @@ long vfs_generic_seek(struct libos_file* f, int64_t offset, int whence, uint64_t
 
 /* Files over a host stream (pipes, stdio, host ttys) whose position the host keeps. */
 extern const struct vfs_file_ops vfs_stream_ops;
-int vfs_stream_file_new(pal_handle_t* h, const char* name, int flags,
-                        struct libos_file** out);
+int vfs_stream_file_new(pal_handle_t* h, const char* name, int flags, struct libos_file** out);
 
 /* ---- Directory listings ----------------------------------------------------------------- */
 
@@ -178,8 +177,8 @@ struct vfs_mount {
     size_t path_len; /* 0 for "/" so that prefix tests work unchanged */
     char* host_path; /* chroot mounts */
     bool host_is_file;
-    uint64_t dev;    /* st_dev of objects on pseudo file systems */
-    void* data;      /* file system state */
+    uint64_t dev; /* st_dev of objects on pseudo file systems */
+    void* data;   /* file system state */
 };
 
 extern const struct vfs_fs_ops vfs_chroot_ops;
@@ -198,16 +197,17 @@ bool vfs_is_mount_ancestor(const char* path);
 
 /* ---- Path resolution -------------------------------------------------------------------- */
 
-#define VFS_FOLLOW     0x1 /* follow a symlink in the last component */
-#define VFS_CREATE     0x2 /* a missing last component is fine: resolve its parent */
-#define VFS_DIRECTORY  0x4 /* the result must be a directory */
+#define VFS_FOLLOW    0x1 /* follow a symlink in the last component */
+#define VFS_CREATE    0x2 /* a missing last component is fine: resolve its parent */
+#define VFS_DIRECTORY 0x4 /* the result must be a directory */
 
 struct vfs_resolved {
-    char* path;               /* canonical guest path; owned */
+    char* path; /* canonical guest path; owned */
     struct vfs_mount* mount;
-    const char* rel;          /* inside path */
+    const char* rel; /* inside path */
     bool exists;
     bool virtual_dir;         /* only a mount point's ancestor: the file system lacks it */
+    bool trailing_slash;      /* the path named a directory explicitly ("name/") */
     struct linux_stat st;     /* valid if exists */
     struct libos_file* magic; /* a /proc fd link led to this object (own reference) */
 };
@@ -243,16 +243,14 @@ int fd_set_cloexec(int fd, bool on);
 int fd_limit(void);
 /* Calls fn for every open fd in increasing order, with the table unlocked; the file stays
  * referenced during the call. Used by /proc/self/fd and by checkpointing. */
-void fd_for_each(void (*fn)(int fd, struct libos_file* file, bool cloexec, void* ctx),
-                 void* ctx);
+void fd_for_each(void (*fn)(int fd, struct libos_file* file, bool cloexec, void* ctx), void* ctx);
 
 /* ---- Helpers shared by the syscalls ------------------------------------------------------ */
 
 /* Fills a struct linux_stat from the PAL's layout (identical on x86-64). */
 void vfs_stat_from_pal(const struct pal_stat* ps, struct linux_stat* st);
 /* Opens a resolved path with open(2) flags: the core of open and openat. */
-int vfs_open_resolved(struct vfs_resolved* r, int flags, uint32_t mode,
-                      struct libos_file** out);
+int vfs_open_resolved(struct vfs_resolved* r, int flags, uint32_t mode, struct libos_file** out);
 /* Guards a blocking host call: returns -ERESTARTSYS if a signal is already pending. */
 int vfs_before_block(void);
 /* Pseudo-file buffer helper: appends formatted text, growing the buffer. */

@@ -1,6 +1,6 @@
 /* Host files, directories and host paths behind PAL stream handles, over plain Linux syscalls. */
-#include <asm/stat.h>
 #include <asm/ioctls.h>
+#include <asm/stat.h>
 #include <asm/termbits.h>
 #include <asm/unistd.h>
 #include <linux/errno.h>
