@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "manifest.h"
 #include "toml.h"
@@ -274,6 +275,28 @@ static int cmd_manifest_keys(int argc, char** argv) {
     return 0;
 }
 
+/* The renderer is a Python program installed next to this binary (and copied next to it in the
+ * build tree); this command runs it with the same arguments. */
+static int cmd_manifest_render(int argc, char** argv) {
+    char self[4096];
+    char script[4096 + 32];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char* slash;
+
+    if (len < 0) {
+        fprintf(stderr, "kernite: /proc/self/exe: %s\n", strerror(errno));
+        return 1;
+    }
+    self[len] = '\0';
+    slash = strrchr(self, '/');
+    *slash = '\0';
+    snprintf(script, sizeof(script), "%s/kernite-manifest", self);
+    argv[-1] = script; /* the slot of "render": the script sees itself as argv[0] */
+    execv(script, argv - 1);
+    fprintf(stderr, "kernite: %s: %s\n", script, strerror(errno));
+    return 1;
+}
+
 static int cmd_toml_dump(int argc, char** argv) {
     struct toml_error err;
     struct toml_value* root;
@@ -319,6 +342,8 @@ static const struct command g_commands[] = {
      cmd_manifest_show},
     {"manifest", "keys", "[--markdown]", "list every manifest key: type, default, meaning",
      cmd_manifest_keys},
+    {"manifest", "render", "[-Dk=v] [TEMPLATE [OUT]]",
+     "render a Jinja2 template and check it", cmd_manifest_render},
     {"toml", "dump", "FILE", "print a TOML file as JSON (toml-test form)", cmd_toml_dump},
     {NULL, "help", "", "show this help", cmd_help},
     {NULL, NULL, NULL, NULL, NULL},
