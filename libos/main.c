@@ -94,6 +94,14 @@ static char** build_envp(const struct manifest* m, char** host_envp) {
     return envp;
 }
 
+/* The app's argv[0] is the app's name without the directory of its manifest, as a user types
+ * `python3` natively: programs that look themselves up in PATH, or pick an applet by name, then
+ * behave as they do natively. */
+static char* app_name(const char* app_path) {
+    const char* slash = strrchr(app_path, '/');
+    return (char*)(slash && slash[1] ? slash + 1 : app_path);
+}
+
 /* argv comes from the command line only if the manifest allows it, as in Gramine. */
 static char** build_argv(const struct manifest* m, const struct libos_start_args* args) {
     char** argv;
@@ -104,8 +112,7 @@ static char** build_argv(const struct manifest* m, const struct libos_start_args
             return NULL;
         for (int i = 0; i < args->argc; i++)
             argv[i] = args->argv[i];
-        if (m->argv0_override)
-            argv[0] = (char*)m->argv0_override;
+        argv[0] = m->argv0_override ? (char*)m->argv0_override : app_name(args->argv[0]);
         return argv;
     }
     if (args->argc > 1)
@@ -123,7 +130,7 @@ static char** build_argv(const struct manifest* m, const struct libos_start_args
     argv = calloc(2, sizeof(char*));
     if (!argv)
         return NULL;
-    argv[0] = m->argv0_override ? (char*)m->argv0_override : args->argv[0];
+    argv[0] = m->argv0_override ? (char*)m->argv0_override : app_name(args->argv[0]);
     return argv;
 }
 

@@ -490,8 +490,12 @@ int loader_load(const char* path, char** argv, char** envp, struct pal_context* 
     ctx->rip = have_interp ? interp.entry : exe.entry;
     ctx->rsp = sp;
     ctx->eflags = 0x202;
+    /* /proc/self/exe names the file itself, symlinks resolved, as on Linux. */
+    char* real = NULL;
+    if (vfs_realpath(path, &real) < 0)
+        real = strdup(path);
     free(g_process.exe_path);
-    g_process.exe_path = strdup(path);
+    g_process.exe_path = real;
 out:
     free(exe.interp);
     free(script_argv);
