@@ -239,6 +239,8 @@ static void format_key_parts(char* buf, size_t size, const struct toml_key_part*
     }
     if (n + 8 >= size)
         n += snprintf(buf + n, size - n, "...");
+    if (n >= size) /* snprintf counts what it could not fit, too */
+        n = size - 1;
     buf[n] = '\0';
 }
 
