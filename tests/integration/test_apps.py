@@ -9,12 +9,12 @@ from conftest import BUILD, REPO, run_sandboxed
 from test_coreutils import prepare_tree
 
 
-def run_both(sandbox, name, entrypoint, args, cwd=None, between=None):
+def run_both(sandbox, name, entrypoint, args, cwd=None, between=None, app=None):
     cwd = cwd or sandbox.work
     native = sandbox.run_native([entrypoint, *args], cwd=cwd)
     if between:
         between()
-    kern = sandbox.run_kernite(REPO / "apps" / name / name, args, cwd=cwd)
+    kern = sandbox.run_kernite(app or REPO / "apps" / name / name, args, cwd=cwd)
     report = native.describe("native") + kern.describe("kernite")
     assert native.returncode == 0, "the native run failed\n" + report
     assert kern.returncode == 0, report
@@ -55,9 +55,23 @@ def test_app_sees_nothing_outside_its_mounts(sandbox):
     assert result.stdout == "False False True\n", result.describe("kernite")
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "apps").iterdir() if p.is_dir()))
-def test_curated_manifest_passes_kernite_manifest_check(name):
+MANIFESTS = sorted(str(p.relative_to(REPO)) for p in (REPO / "apps").glob("*/*.manifest"))
+
+
+@pytest.mark.parametrize("manifest", MANIFESTS)
+def test_curated_manifest_passes_kernite_manifest_check(manifest):
     tool = BUILD / "tools" / "kernite"
     assert os.access(tool, os.X_OK), f"{tool} is not built"
-    result = run_sandboxed([tool, "manifest", "check", REPO / "apps" / name / f"{name}.manifest"])
+    result = run_sandboxed([tool, "manifest", "check", REPO / manifest])
     assert result.returncode == 0, result.describe("kernite manifest check")
+
+
+def test_coreutils_app_runs_each_tool_by_name(sandbox):
+    prepare_tree(sandbox.work)
+    run_both(sandbox, "coreutils", "/usr/bin/wc", ["-l", "tree/numbers.txt"],
+             app=REPO / "apps" / "coreutils" / "wc")
+
+
+def test_bash_app_runs_builtin_script(sandbox):
+    script = 'declare -A n=([a]=1 [b]=2); for k in a b; do echo "$k=${n[$k]}"; done; echo $((6*7))'
+    run_both(sandbox, "bash", "/usr/bin/bash", ["-c", script])

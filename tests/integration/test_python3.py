@@ -173,3 +173,50 @@ def test_path_outside_every_mount_does_not_exist(sandbox):
     result = sandbox.run_kernite(app, ["-c", script])
     assert result.returncode == 0, result.describe("kernite")
     assert result.stdout == "[False, False, False, True, True]\n", result.describe("kernite")
+
+
+def test_reads_stdin_from_a_pipe(compare):
+    py(compare, """
+        import sys
+        data = sys.stdin.read()
+        print(len(data), len(data.splitlines()), data.splitlines()[-1])
+    """, input=b"".join(b"row %d\n" % i for i in range(5000)))
+
+
+def test_dev_null_zero_and_urandom(compare):
+    py(compare, """
+        with open("/dev/zero", "rb") as f:
+            print(f.read(8))
+        with open("/dev/null", "rb") as f:
+            print(f.read(8))
+        with open("/dev/null", "w") as f:
+            print(f.write("discarded"))
+        with open("/dev/urandom", "rb") as f:
+            print(len(f.read(32)))
+        import os
+        print(len(os.urandom(64)))
+    """)
+
+
+def test_proc_self_exe_cmdline_and_fds(compare):
+    py(compare, """
+        import os
+        print(os.readlink("/proc/self/exe"))
+        with open("/proc/self/cmdline", "rb") as f:
+            print(f.read().split(b"\\0")[:2])
+        print(sorted(int(n) for n in os.listdir("/proc/self/fd"))[:3])
+        with open("/proc/self/status") as f:
+            print([line.split(":")[0] for line in f if line.startswith(("Name", "Threads"))])
+    """)
+
+
+def test_signal_handler_runs_for_signal_sent_to_self(compare):
+    py(compare, """
+        import os, signal
+        got = []
+        signal.signal(signal.SIGUSR1, lambda signum, frame: got.append(signum))
+        os.kill(os.getpid(), signal.SIGUSR1)
+        signal.raise_signal(signal.SIGUSR1)
+        print("handled", got == [signal.SIGUSR1] * 2)
+    """)
+
