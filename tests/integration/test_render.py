@@ -179,3 +179,14 @@ def test_committed_app_manifest_is_its_rendered_template(template):
     assert rendered.returncode == 0, rendered.stderr
     manifest = template.with_name(template.name[:-len(".template")])
     assert manifest.read_text() == rendered.stdout, f"run `make manifests` to update {manifest}"
+
+
+def test_manifest_reference_in_docs_is_what_the_schema_prints():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("docs", REPO / "tools" / "kernite_manifest" /
+                                                  "docs.py")
+    docs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(docs)
+    _, committed, _ = docs.split((REPO / "docs" / "manifest.md").read_text())
+    assert committed == docs.generated_part(str(TOOL)), "run `make docs` to update docs/manifest.md"
+    assert "| `libos.entrypoint` |" in committed
