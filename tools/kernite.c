@@ -335,6 +335,8 @@ static int cmd_help(int argc, char** argv) {
     return 0;
 }
 
+int kernite_pf_main(int argc, char** argv); /* tools/kernite_pf.c */
+
 static const struct command g_commands[] = {
     {"manifest", "check", "[--no-host-paths] FILE", "validate a manifest; errors as FILE:LINE:COL",
      cmd_manifest_check},
@@ -345,6 +347,8 @@ static const struct command g_commands[] = {
     {"manifest", "render", "[-Dk=v] [TEMPLATE [OUT]]",
      "render a Jinja2 template and check it", cmd_manifest_render},
     {"toml", "dump", "FILE", "print a TOML file as JSON (toml-test form)", cmd_toml_dump},
+    {NULL, "pf", "COMMAND OPTIONS", "protected files: encrypt, decrypt, verify, gen-key, wrap-key",
+     kernite_pf_main},
     {NULL, "help", "", "show this help", cmd_help},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -316,7 +316,8 @@ static void tamper_expect_refused(struct mem_file* bad, const char* what) {
     }
 }
 
-static void tamper_flip(const struct mem_file* good, size_t offset, uint8_t mask, const char* kind) {
+static void tamper_flip(const struct mem_file* good, size_t offset, uint8_t mask,
+                        const char* kind) {
     struct mem_file bad = mem_copy(good);
     char what[96];
 
