@@ -192,6 +192,19 @@ int mm_brk_init(uint64_t start) {
     return 0;
 }
 
+void mm_brk_get(uint64_t* start, uint64_t* current) {
+    spinlock_lock(&g_brk.lock);
+    *start = g_brk.start;
+    *current = g_brk.current;
+    spinlock_unlock(&g_brk.lock);
+}
+
+/* The child's VMAs already hold the heap pages; only the bookkeeping is set here. */
+void mm_brk_restore(uint64_t start, uint64_t current) {
+    mm_brk_init(start);
+    g_brk.current = current;
+}
+
 long sys_brk(uint64_t addr) {
     long ret;
 

@@ -297,6 +297,58 @@ int mm_unmap(uint64_t addr, uint64_t size) {
     return ret;
 }
 
+/* execve: every app mapping goes; the PAL and library OS memory outside the VMAs stays. */
+void mm_unmap_all(void) {
+    spinlock_lock(&g_mm.lock);
+    for (size_t i = 0; i < g_mm.count; i++) {
+        pal_mem_unmap((void*)g_mm.vmas[i].start, g_mm.vmas[i].end - g_mm.vmas[i].start);
+        if (g_mm.vmas[i].file)
+            vfs_file_put(g_mm.vmas[i].file);
+    }
+    g_mm.count = 0;
+    g_mm.total = 0;
+    g_mm.reserved_start = g_mm.reserved_end = 0;
+    spinlock_unlock(&g_mm.lock);
+}
+
+int mm_snapshot(struct mm_region** out, const char*** names, size_t* count) {
+    struct mm_region* regions;
+    const char** region_names;
+    size_t n;
+
+    spinlock_lock(&g_mm.lock);
+    n = g_mm.count;
+    regions = malloc((n ? n : 1) * sizeof(*regions));
+    region_names = malloc((n ? n : 1) * sizeof(*region_names));
+    if (!regions || !region_names) {
+        spinlock_unlock(&g_mm.lock);
+        free(regions);
+        free(region_names);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct vma* v = &g_mm.vmas[i];
+        regions[i] = (struct mm_region){v->start, v->end, v->prot, v->flags, v->file, v->offset};
+        region_names[i] = v->name;
+        if (v->file)
+            vfs_file_get_ref(v->file);
+    }
+    spinlock_unlock(&g_mm.lock);
+    *out = regions;
+    *names = region_names;
+    *count = n;
+    return 0;
+}
+
+void mm_snapshot_free(struct mm_region* regions, const char** names, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        if (regions[i].file)
+            vfs_file_put(regions[i].file);
+    }
+    free(regions);
+    free(names);
+}
+
 int mm_protect(uint64_t addr, uint64_t size, int prot) {
     int ret;
 
