@@ -252,6 +252,13 @@ static void test_names_affinity_time(void) {
     ok("thread name, affinity, sleeps and CPU clocks");
 }
 
+static void* outlive_main(void* arg) {
+    usleep(50000);
+    ok("the process outlives its main thread");
+    printf("all ok\n");
+    exit(0);
+}
+
 int main(void) {
     test_create_join_mutex_tls();
     test_condvar_pingpong();
@@ -260,6 +267,7 @@ int main(void) {
     test_robust_mutex_owner_died();
     test_detached_threads_and_exit();
     test_names_affinity_time();
-    printf("all ok\n");
-    return 0;
+    pthread_t th;
+    check(pthread_create(&th, NULL, outlive_main, NULL) == 0, "create");
+    pthread_exit(NULL);
 }
