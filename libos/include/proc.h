@@ -1,4 +1,4 @@
-/* Threads, futexes, signals and time: the interface of libos/proc/ to the rest of the library OS. */
+/* Threads, futexes, signals and time: what libos/proc/ offers the rest of the library OS. */
 #ifndef KERNITE_PROC_H
 #define KERNITE_PROC_H
 
@@ -17,13 +17,13 @@
  * libos/proc/ uses. Every thread the library OS knows, app thread or helper, is one of these, so
  * libos_current() can be converted with proc_thread_of(). */
 struct proc_thread {
-    struct libos_thread base; /* must stay first */
+    struct libos_thread base;     /* must stay first */
     struct pal_context start_ctx; /* registers a new thread enters app code with */
     uint64_t start_fs;            /* its FS base (the app's thread pointer) */
     sigset64_t sigwaiting;        /* signals rt_sigtimedwait is waiting for, blocked or not */
     char name[16];                /* prctl(PR_SET_NAME), /proc/self/comm */
     int pdeathsig;
-    bool helper;                  /* a library OS thread that never runs app code */
+    bool helper;                   /* a library OS thread that never runs app code */
     struct proc_thread* dead_next; /* exited, waiting for the host thread to be gone */
 };
 

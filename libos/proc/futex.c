@@ -9,7 +9,7 @@
 #define WAKE_OP_SHIFT(v)  (((v) >> 28) & FUTEX_OP_OPARG_SHIFT)
 #define WAKE_OP_CMP(v)    (((v) >> 24) & 0xf)
 #define WAKE_OP_OPARG(v)  sign_extend12(((v) >> 12) & 0xfff)
-#define WAKE_OP_CMPARG(v) sign_extend12((v) & 0xfff)
+#define WAKE_OP_CMPARG(v) sign_extend12((v)&0xfff)
 
 static int32_t sign_extend12(uint32_t v) {
     return (int32_t)(v << 20) >> 20;
@@ -43,7 +43,7 @@ static int futex_deadline(const struct linux_timespec* utime, bool relative, int
         return -EINVAL;
 
     int64_t ns = ts.tv_sec > INT64_MAX / NSEC_PER_SEC - 1 ? INT64_MAX
-                                                           : ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+                                                          : ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
     if (relative) {
         int ret = time_clock_get_ns(clock, &now);
         if (ret < 0)
@@ -59,8 +59,7 @@ static int futex_deadline(const struct linux_timespec* utime, bool relative, int
  * A wait without timeout restarts after a signal handler with SA_RESTART; one with a timeout
  * returns EINTR, as Linux does for both (it would also restart a timed wait after a stop).
  */
-static long futex_wait(uint32_t* addr, uint32_t val, int64_t deadline, int clock,
-                       uint32_t bitset) {
+static long futex_wait(uint32_t* addr, uint32_t val, int64_t deadline, int clock, uint32_t bitset) {
     if (!bitset)
         return -EINVAL;
     int ret = futex_check_word(addr, PAL_PROT_READ);

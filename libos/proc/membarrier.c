@@ -11,9 +11,9 @@
  * commands give for this process. Other processes sharing memory with this one are not
  * reached (there are none yet). The RSEQ and SYNC_CORE variants are not offered.
  */
-#define MEMBARRIER_SUPPORTED                                                                   \
-    (MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED |                                 \
-     MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED |             \
+#define MEMBARRIER_SUPPORTED                                                                       \
+    (MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED |                                     \
+     MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED |                 \
      MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)
 
 static spinlock_t g_membarrier_lock = SPINLOCK_INIT;
@@ -31,8 +31,7 @@ static int membarrier_all_threads(void) {
             goto out;
         g_membarrier_page = addr;
     }
-    ret = pal_mem_protect((void*)g_membarrier_page, PAL_PAGE_SIZE,
-                          PAL_PROT_READ | PAL_PROT_WRITE);
+    ret = pal_mem_protect((void*)g_membarrier_page, PAL_PAGE_SIZE, PAL_PROT_READ | PAL_PROT_WRITE);
     if (ret < 0)
         goto out;
     /* Touch it so that it is in this CPU's TLB, then take the access away again. */

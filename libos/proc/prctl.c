@@ -7,8 +7,8 @@
 #include <linux/prctl.h>
 
 /* Not in every UAPI header version. */
-#define LINUX_ARCH_CET_STATUS 0x3001
-#define LINUX_USER_ADDR_END   0x800000000000ULL
+#define LINUX_ARCH_CET_STATUS  0x3001
+#define LINUX_USER_ADDR_END    0x800000000000ULL
 #define TIMER_SLACK_DEFAULT_NS 50000
 
 /* Process-wide prctl settings; none of them changes how Kernite behaves yet. */

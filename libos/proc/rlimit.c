@@ -93,7 +93,7 @@ int proc_rlimit_get(int resource, struct linux_rlimit* out) {
 static int rlimit_set(int resource, const struct linux_rlimit* new, struct linux_rlimit* old) {
     int ret = 0;
 
-    if (new && new->cur > new->max)
+    if (new&& new->cur > new->max)
         return -EINVAL;
     spinlock_lock(&g_rlimit_lock);
     struct linux_rlimit* cur = &g_process.rlimits[resource];

@@ -1,4 +1,4 @@
-/* Scheduling syscalls: yield, CPU affinity through the host, and plausible policy and nice values. */
+/* Scheduling syscalls: yield, CPU affinity through the host, plausible policy and nice values. */
 #include "libos.h"
 #include "proc.h"
 

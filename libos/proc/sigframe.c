@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define REDZONE_SIZE 128
+#define REDZONE_SIZE         128
 #define UC_FP_XSTATE         0x1
 #define UC_SIGCONTEXT_SS     0x2
 #define UC_STRICT_RESTORE_SS 0x4
@@ -210,8 +210,8 @@ long sys_rt_sigreturn(void) {
     ctx->rcx = mc.rcx;
     ctx->rsp = mc.rsp;
     ctx->rip = mc.rip;
-    ctx->eflags = (ctx->eflags & ~(uint64_t)EFLAGS_USER_CHANGEABLE) |
-                  (mc.eflags & EFLAGS_USER_CHANGEABLE);
+    ctx->eflags =
+        (ctx->eflags & ~(uint64_t)EFLAGS_USER_CHANGEABLE) | (mc.eflags & EFLAGS_USER_CHANGEABLE);
 
     signal_set_mask(uc.uc_sigmask);
     /* Fails harmlessly while still on the alternate stack; re-arms an SS_AUTODISARM one. */

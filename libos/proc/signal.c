@@ -11,22 +11,22 @@ enum signal_default {
 };
 
 static const uint8_t g_default_actions[LIBOS_NSIG] = {
-    [LINUX_SIGQUIT] = SIGDFL_CORE, [LINUX_SIGILL] = SIGDFL_CORE,  [LINUX_SIGTRAP] = SIGDFL_CORE,
-    [LINUX_SIGABRT] = SIGDFL_CORE, [LINUX_SIGBUS] = SIGDFL_CORE,  [LINUX_SIGFPE] = SIGDFL_CORE,
-    [LINUX_SIGSEGV] = SIGDFL_CORE, [LINUX_SIGXCPU] = SIGDFL_CORE, [LINUX_SIGXFSZ] = SIGDFL_CORE,
-    [LINUX_SIGSYS] = SIGDFL_CORE,  [LINUX_SIGCHLD] = SIGDFL_IGNORE,
-    [LINUX_SIGCONT] = SIGDFL_IGNORE, [LINUX_SIGURG] = SIGDFL_IGNORE,
-    [LINUX_SIGWINCH] = SIGDFL_IGNORE, [LINUX_SIGSTOP] = SIGDFL_STOP,
-    [LINUX_SIGTSTP] = SIGDFL_STOP, [LINUX_SIGTTIN] = SIGDFL_STOP, [LINUX_SIGTTOU] = SIGDFL_STOP,
+    [LINUX_SIGQUIT] = SIGDFL_CORE,   [LINUX_SIGILL] = SIGDFL_CORE,
+    [LINUX_SIGTRAP] = SIGDFL_CORE,   [LINUX_SIGABRT] = SIGDFL_CORE,
+    [LINUX_SIGBUS] = SIGDFL_CORE,    [LINUX_SIGFPE] = SIGDFL_CORE,
+    [LINUX_SIGSEGV] = SIGDFL_CORE,   [LINUX_SIGXCPU] = SIGDFL_CORE,
+    [LINUX_SIGXFSZ] = SIGDFL_CORE,   [LINUX_SIGSYS] = SIGDFL_CORE,
+    [LINUX_SIGCHLD] = SIGDFL_IGNORE, [LINUX_SIGCONT] = SIGDFL_IGNORE,
+    [LINUX_SIGURG] = SIGDFL_IGNORE,  [LINUX_SIGWINCH] = SIGDFL_IGNORE,
+    [LINUX_SIGSTOP] = SIGDFL_STOP,   [LINUX_SIGTSTP] = SIGDFL_STOP,
+    [LINUX_SIGTTIN] = SIGDFL_STOP,   [LINUX_SIGTTOU] = SIGDFL_STOP,
 };
 
 /* Signals raised by a faulting instruction are taken before any other pending one, as Linux
  * does, so that the handler sees the fault that happened. */
-#define SIG_SYNCHRONOUS                                                                        \
-    (SIGBIT(LINUX_SIGSEGV) | SIGBIT(LINUX_SIGBUS) | SIGBIT(LINUX_SIGILL) |                     \
-     SIGBIT(LINUX_SIGTRAP) | SIGBIT(LINUX_SIGFPE) | SIGBIT(LINUX_SIGSYS))
-
-#define SIG_ALL (~0ULL)
+#define SIG_SYNCHRONOUS                                                                            \
+    (SIGBIT(LINUX_SIGSEGV) | SIGBIT(LINUX_SIGBUS) | SIGBIT(LINUX_SIGILL) | SIGBIT(LINUX_SIGTRAP) | \
+     SIGBIT(LINUX_SIGFPE) | SIGBIT(LINUX_SIGSYS))
 
 static bool signal_default_ignored(int signo) {
     return g_default_actions[signo] == SIGDFL_IGNORE || g_default_actions[signo] == SIGDFL_STOP;
@@ -218,8 +218,7 @@ static void signal_fix_syscall_result(struct pal_context* ctx, long result, bool
 }
 
 /* Enters the handler for signo: pushes the frame and blocks what the action asks. */
-static void signal_run_handler(struct pal_context* ctx, int signo,
-                               const struct linux_siginfo* info,
+static void signal_run_handler(struct pal_context* ctx, int signo, const struct linux_siginfo* info,
                                const struct libos_sigaction* act) {
     struct libos_thread* t = libos_current();
     sigset64_t saved = t->sigsuspend_restore ? t->sigmask_saved : t->sigmask;
