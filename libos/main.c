@@ -177,6 +177,8 @@ void libos_start(const struct libos_start_args* args) {
         fail(1);
     }
     apply_log_level(m, args->host_envp);
+    g_manifest_text = args->manifest_text;
+    g_manifest_size = args->manifest_size;
     pal_host_info(&g_host);
     mm_set_limit(m->enclave_size);
 

@@ -162,5 +162,11 @@ struct libos_start_args {
     char** host_envp;
 };
 __attribute__((noreturn)) void libos_start(const struct libos_start_args* args);
+/* Start of a forked child: the process comes from the checkpoint read from channel. */
+__attribute__((noreturn)) void libos_start_child(pal_handle_t* channel);
+/* The manifest's text, kept so that a fork can hand it to the child. */
+extern const char* g_manifest_text;
+extern size_t g_manifest_size;
+void libos_handle_event(enum pal_event ev, struct pal_event_info* info, struct pal_context* ctx);
 
 #endif

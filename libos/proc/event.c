@@ -13,7 +13,7 @@ struct host_signal_row {
 static const struct host_signal_row g_host_signals[] = {
     {LINUX_SIGHUP, false},  {LINUX_SIGINT, false},  {LINUX_SIGQUIT, false},
     {LINUX_SIGUSR1, false}, {LINUX_SIGUSR2, false}, {LINUX_SIGWINCH, false},
-    {LINUX_SIGTERM, true},
+    {LINUX_SIGTERM, true},  {LINUX_SIGCHLD, false},
 };
 
 static bool host_signal_forwarded(int signo) {
@@ -53,12 +53,14 @@ static void handle_fault(enum pal_event ev, struct pal_event_info* info, struct 
 }
 
 static void handle_host_signal(struct pal_event_info* info, struct pal_context* ctx) {
-    if (!host_signal_forwarded(info->signo)) {
+    if (!info->from_process && !host_signal_forwarded(info->signo)) {
         log_debug("host signal %d dropped", info->signo);
         return;
     }
     /* The sender is outside the guest's world: it shows as pid 0, like a kernel sender. */
     struct linux_siginfo si = {.signo = info->signo, .code = LINUX_SI_USER};
+    if (info->from_process)
+        si.kill.pid = info->sender_value; /* another guest process: its guest pid */
     signal_send(0, info->signo, &si);
     if (!info->in_pal)
         signal_deliver_pending(ctx, NULL);

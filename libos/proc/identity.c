@@ -2,6 +2,7 @@
 #include "libos.h"
 #include "manifest.h"
 #include "proc.h"
+#include "process.h"
 
 #include <linux/capability.h>
 #include <linux/sysinfo.h>
@@ -312,7 +313,7 @@ long sys_setsid(void) {
 long sys_wait4(int pid, int* status, int options, void* rusage) {
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
         return -EINVAL;
-    return -ECHILD;
+    return process_wait4(pid, status, options, rusage);
 }
 
 long sys_waitid(int which, int id, void* info, int options, void* rusage) {
@@ -323,7 +324,7 @@ long sys_waitid(int which, int id, void* info, int options, void* rusage) {
         return -EINVAL;
     if (which < P_ALL || which > P_PIDFD)
         return -EINVAL;
-    return -ECHILD;
+    return process_waitid(which, id, info, options, rusage);
 }
 
 long sys_uname(struct new_utsname* buf) {

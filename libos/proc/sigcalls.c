@@ -1,6 +1,7 @@
 /* The signal syscalls: actions, masks, waiting for signals, and sending them within the process. */
 #include "libos.h"
 #include "proc.h"
+#include "process.h"
 
 #define NSEC_PER_SEC 1000000000LL
 
@@ -195,7 +196,7 @@ long sys_kill(int pid, int signo) {
         return -EINVAL;
     bool self = pid == g_process.pid || pid == 0 || (pid < -1 && -pid == g_process.pgid);
     if (!self)
-        return -ESRCH;
+        return process_kill(pid, signo);
     struct linux_siginfo info = siginfo_from_self(signo, LINUX_SI_USER);
     return signal_send(0, signo, &info);
 }

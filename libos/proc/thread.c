@@ -2,6 +2,7 @@
 #include "libos.h"
 #include "manifest.h"
 #include "proc.h"
+#include "process.h"
 
 /* The flags glibc's pthread_create passes: a thread sharing everything with its creator. */
 #define CLONE_THREAD_REQUIRED (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
@@ -180,6 +181,8 @@ static void thread_unregister_locked(struct libos_thread* t) {
 
 static long thread_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid,
                          uint64_t tls) {
+    if (!(flags & CLONE_THREAD))
+        return process_clone(flags, stack, parent_tid, child_tid, tls);
     uint64_t exit_signal = flags & CSIGNAL;
     flags &= ~CSIGNAL;
     if ((flags & CLONE_THREAD_REQUIRED) != CLONE_THREAD_REQUIRED ||

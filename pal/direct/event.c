@@ -38,6 +38,11 @@ struct host_siginfo {
             uint64_t addr;
         } fault;
         struct {
+            int32_t pid;
+            uint32_t uid;
+            uint64_t value;
+        } queue;
+        struct {
             uint64_t call_addr;
             int32_t syscall;
             uint32_t arch;
@@ -74,6 +79,7 @@ static const struct {
     {1, PAL_EVENT_HOST_SIGNAL},  {2, PAL_EVENT_HOST_SIGNAL},  {3, PAL_EVENT_HOST_SIGNAL},
     {10, PAL_EVENT_HOST_SIGNAL}, {12, PAL_EVENT_HOST_SIGNAL}, {14, PAL_EVENT_HOST_SIGNAL},
     {15, PAL_EVENT_HOST_SIGNAL}, {28, PAL_EVENT_HOST_SIGNAL},
+    {17, PAL_EVENT_HOST_SIGNAL}, {PAL_SIGNAL_GUEST, PAL_EVENT_HOST_SIGNAL},
 };
 
 extern char gate_interruptible_check[], gate_interruptible_syscall[], gate_interruptible_eintr[];
@@ -149,6 +155,14 @@ static void host_signal_handler(int signo, void* siginfo, void* ucontext) {
         case PAL_EVENT_INTERRUPT:
         case PAL_EVENT_HOST_SIGNAL:
             info.sender_pid = si->kill.pid;
+            if (signo == PAL_SIGNAL_GUEST) {
+                /* Only a sigqueue from a process of the same user can carry this code. */
+                if (si->code != -1 /* SI_QUEUE */)
+                    return;
+                info.signo = (int)(si->queue.value & 0xff);
+                info.sender_value = (int)(si->queue.value >> 32);
+                info.from_process = true;
+            }
             if (tcb)
                 tcb->interrupted = 1;
             if (info.in_pal) {

@@ -86,9 +86,29 @@ out:
 
 static void usage(void) {
     say("usage: kernite-direct APP [ARGS...]\n",
-        "Runs the app described by the manifest APP.manifest through the Kernite library OS.\n",
+        "Runs the app described by the manifest APP.manifest through the Kernite library OS.\n"
+        "(kernite-direct --kernite-child FD is internal: a forked guest process starts so.)\n",
         "Environment: KERNITE_LOG_LEVEL=none|error|warning|debug|trace overrides "
         "loader.log_level.\n");
+}
+
+/* A process started by pal_process_create: the same host set-up, then the checkpoint. */
+static __attribute__((noreturn)) void start_child(const char* fd_text) {
+    pal_handle_t* channel;
+    int fd = 0;
+
+    for (const char* p = fd_text; *p; p++) {
+        if (*p < '0' || *p > '9' || fd > 65535)
+            pal_fatal("--kernite-child: bad channel fd");
+        fd = fd * 10 + (*p - '0');
+    }
+    pal_host_info_init(0);
+    if (pal_signal_stack_install(&g_boot_tcb) < 0 || pal_signals_init() < 0)
+        pal_fatal("cannot set up host signal handling");
+    pal_async_signals_block(true);
+    if (pal_seccomp_install() < 0 || pal_process_child_channel(fd, &channel) < 0)
+        pal_fatal("cannot start a child process");
+    libos_start_child(channel);
 }
 
 void pal_main(uint64_t* initial_sp) {
@@ -105,6 +125,9 @@ void pal_main(uint64_t* initial_sp) {
     g_boot_tcb.host_tid = g_host_pid;
     rt_set_page_allocator(page_alloc, page_free);
     log_set_sink(log_sink);
+    g_host_envp = envp;
+    if (argc == 3 && !strcmp(argv[1], "--kernite-child"))
+        start_child(argv[2]);
 
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage();

@@ -16,6 +16,8 @@
 
 /* Host signal that carries pal_thread_interrupt(); a real-time number nobody else sends. */
 #define PAL_SIGNAL_INTERRUPT 33
+/* Host signal that carries a guest signal from another Kernite process (pal_process_signal). */
+#define PAL_SIGNAL_GUEST 34
 
 #define PAL_SIGNAL_STACK_SIZE (256 * 1024)
 #define PAL_THREAD_STACK_SIZE (256 * 1024)
@@ -39,5 +41,10 @@ void pal_set_tcb(struct pal_tcb* tcb);
 void pal_async_signals_block(bool block);
 
 __attribute__((noreturn)) void pal_fatal(const char* msg);
+
+/* The host environment kernite-direct started with; child processes get the same. */
+extern char** g_host_envp;
+/* Wraps the channel fd a child process was started with (--kernite-child FD). */
+int pal_process_child_channel(int fd, pal_handle_t** out);
 
 #endif

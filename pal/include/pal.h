@@ -211,6 +211,9 @@ struct pal_event_info {
     long syscall;     /* syscall number for SYSCALL */
     int sender_pid;   /* host pid for HOST_SIGNAL, when known */
     bool in_pal;      /* the event interrupted library OS or PAL code, not the app */
+    bool from_process; /* HOST_SIGNAL: signo sent by another Kernite process with
+                        * pal_process_signal; sender_value is the value it gave */
+    int sender_value;
 };
 
 /* Called on the thread's signal stack. The handler may change ctx; execution resumes there. */
@@ -226,6 +229,30 @@ __attribute__((noreturn)) void pal_context_jump(const struct pal_context* ctx);
 __attribute__((noreturn)) void pal_process_exit(int status);
 /* Ends the host process as if killed by signo, so that the host parent sees the same. */
 __attribute__((noreturn)) void pal_process_die_by_signal(int signo);
+
+/* Starts a new host process running the library OS in child mode, connected to the caller by
+ * a stream channel (the checkpoint travels over it). */
+int pal_process_create(pal_handle_t** channel, int* host_pid);
+/* A connected pair of channels: byte streams, or (packets true) messages kept whole. */
+int pal_channel_pair(bool packets, pal_handle_t* out[2]);
+/* Passes up to 64 handles over a channel; the receiver gets its own copies of the same host
+ * objects (files share their position, as after fork). */
+int pal_stream_send_handles(pal_handle_t* channel, pal_handle_t** handles, size_t count);
+/* Receives exactly count handles of one send; -EPROTO if what arrived differs. */
+int pal_stream_recv_handles(pal_handle_t* channel, pal_handle_t** handles, size_t count);
+
+#define PAL_WAIT_NOHANG 0x1
+#define PAL_WAIT_NOWAIT 0x2
+struct pal_child_status {
+    int host_pid;
+    int code;   /* Linux CLD_EXITED, CLD_KILLED, CLD_DUMPED */
+    int status; /* exit status or signal number */
+};
+/* Waits for a child process (host_pid, or any with host_pid <= 0) to end. Returns 1 with out
+ * filled, 0 if PAL_WAIT_NOHANG and none has ended, -ECHILD, -EINTR. */
+int pal_process_wait(int host_pid, int options, struct pal_child_status* out);
+/* Sends guest signal signo to a child or parent process; sender is given to the receiver. */
+int pal_process_signal(int host_pid, int signo, int sender);
 
 /* Writes to the host's diagnostic output (stderr). */
 void pal_debug_write(const char* buf, size_t size);

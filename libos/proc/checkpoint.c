@@ -1,0 +1,679 @@
+/* The fork checkpoint: a versioned, length-checked stream of a process's state, with no host
+ * pointers in it, written by the parent and replayed by the child library OS.
+ *
+ * Stream: an 16-byte header (magic "KNTCKPT\0", version, zero), then records of a 16-byte head
+ * (type, zero, payload length) and their payload, ending with RECORD_END. Host handles of fds
+ * follow their FD record as one handle message on the same channel. Known limits: tmpfs and
+ * pseudo files are reopened by path in the child (tmpfs contents are per process); a host
+ * directory or file fd comes back as a plain host stream (no getdents or mmap on it); the FPU
+ * state is sent but the child starts with a fresh one; PROT_NONE memory comes back zeroed. */
+#include "errstr.h"
+#include "libos.h"
+#include "manifest.h"
+#include "mm/mm.h"
+#include "proc.h"
+#include "process.h"
+#include "vfs.h"
+
+#define CKPT_MAGIC   "KNTCKPT"
+#define CKPT_VERSION 1
+
+#define PAGE_SIZE 4096UL
+
+const char* g_manifest_text;
+size_t g_manifest_size;
+
+/* Largest payload each record type may announce; anything bigger is a corrupt stream. */
+enum record_type {
+    RECORD_MANIFEST = 1,
+    RECORD_PROCESS,
+    RECORD_CWD,
+    RECORD_FD,
+    RECORD_VMA,
+    RECORD_PAGES,
+    RECORD_THREAD,
+    RECORD_LEADER,
+    RECORD_END,
+    RECORD_TYPES,
+};
+
+static const uint64_t g_record_max[RECORD_TYPES] = {
+    [RECORD_MANIFEST] = 64 << 20,
+    [RECORD_PROCESS] = 64 << 10,
+    [RECORD_CWD] = 4096,
+    [RECORD_FD] = 4096 + 64,
+    [RECORD_VMA] = 4096 + 64,
+    [RECORD_PAGES] = (1 << 20) + 8,
+    [RECORD_THREAD] = 64 << 10,
+    [RECORD_LEADER] = 0,
+    [RECORD_END] = 0,
+};
+
+struct record_head {
+    uint32_t type;
+    uint32_t zero;
+    uint64_t length;
+};
+
+struct ckpt_process {
+    int32_t pid, ppid, pgid, sid;
+    uint32_t uid, gid, euid, egid, umask;
+    int32_t log_level;
+    uint64_t brk_start, brk_current;
+    struct libos_sigaction sigactions[LIBOS_NSIG];
+    struct linux_rlimit rlimits[16];
+};
+
+struct ckpt_thread {
+    struct pal_context ctx; /* fpstate and reserved are zeroed: no pointers travel */
+    uint64_t fs_base;
+    sigset64_t sigmask;
+    uint64_t altstack_sp, altstack_size;
+    int32_t altstack_flags;
+    uint32_t fpstate_size;
+    uint8_t fpstate[]; /* fpstate_size bytes */
+};
+
+/* An fd: which object (index of the first fd sharing it), how it comes back, and its path. */
+#define FD_HAS_HANDLE 0x1
+struct ckpt_fd {
+    int32_t fd;
+    int32_t same_as; /* earlier fd holding the same open file, or -1 */
+    int32_t flags;
+    uint32_t type;
+    uint32_t how;
+    uint32_t cloexec;
+    uint64_t offset;
+    char path[]; /* NUL-terminated */
+};
+
+/* A mapping; file mappings that are executable and not writable come back from the file. */
+#define VMA_FROM_FILE 0x1
+enum vma_name { VMA_NAME_NONE, VMA_NAME_HEAP, VMA_NAME_STACK };
+struct ckpt_vma {
+    uint64_t start, end, offset;
+    int32_t prot, flags;
+    uint32_t how, name;
+    char path[];
+};
+
+/* ---- Writing ------------------------------------------------------------------------------ */
+
+struct writer {
+    pal_handle_t* channel;
+    uint8_t* buf;
+    size_t len, cap;
+    int error;
+};
+
+static int channel_write_all(pal_handle_t* ch, const void* data, size_t size) {
+    const uint8_t* p = data;
+
+    while (size) {
+        long n = pal_stream_write(ch, p, size, -1);
+        if (n == -EINTR) {
+            pal_thread_clear_interrupt(); /* the signal is pending in the library OS */
+            continue;
+        }
+        if (n <= 0)
+            return n < 0 ? (int)n : -EPIPE;
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+static void writer_flush(struct writer* w) {
+    if (!w->error && w->len)
+        w->error = channel_write_all(w->channel, w->buf, w->len);
+    w->len = 0;
+}
+
+static void writer_put(struct writer* w, const void* data, size_t size) {
+    if (w->error)
+        return;
+    if (size >= w->cap) {
+        writer_flush(w);
+        if (!w->error)
+            w->error = channel_write_all(w->channel, data, size);
+        return;
+    }
+    if (w->len + size > w->cap)
+        writer_flush(w);
+    memcpy(w->buf + w->len, data, size);
+    w->len += size;
+}
+
+static void writer_record(struct writer* w, uint32_t type, const void* data, size_t size) {
+    struct record_head head = {type, 0, size};
+    writer_put(w, &head, sizeof(head));
+    writer_put(w, data, size);
+}
+
+/* A variable-size record: fixed part then a NUL-terminated string. */
+static void writer_record_path(struct writer* w, uint32_t type, const void* fixed, size_t size,
+                               const char* path) {
+    size_t plen = strlen(path) + 1;
+    struct record_head head = {type, 0, size + plen};
+    writer_put(w, &head, sizeof(head));
+    writer_put(w, fixed, size);
+    writer_put(w, path, plen);
+}
+
+static void write_process(struct writer* w, int child_pid) {
+    struct ckpt_process p;
+
+    memset(&p, 0, sizeof(p));
+    p.pid = child_pid;
+    p.ppid = g_process.pid;
+    p.pgid = g_process.pgid;
+    p.sid = g_process.sid;
+    p.uid = g_process.uid;
+    p.gid = g_process.gid;
+    p.euid = g_process.euid;
+    p.egid = g_process.egid;
+    p.umask = g_process.umask;
+    p.log_level = log_current_level;
+    mm_brk_get(&p.brk_start, &p.brk_current);
+    spinlock_lock(&g_process.lock);
+    memcpy(p.sigactions, g_process.sigactions, sizeof(p.sigactions));
+    spinlock_unlock(&g_process.lock);
+    memcpy(p.rlimits, g_process.rlimits, sizeof(p.rlimits));
+    writer_record(w, RECORD_PROCESS, &p, sizeof(p));
+}
+
+struct fd_walk {
+    struct writer* w;
+    struct libos_file* seen[256];
+    int seen_fd[256];
+    size_t seen_count;
+};
+
+static void write_one_fd(int fd, struct libos_file* file, bool cloexec, void* arg) {
+    struct fd_walk* walk = arg;
+    struct writer* w = walk->w;
+    struct ckpt_fd rec = {.fd = fd, .same_as = -1, .flags = file->flags, .type = file->type,
+                          .cloexec = cloexec, .offset = file->offset};
+
+    for (size_t i = 0; i < walk->seen_count; i++) {
+        if (walk->seen[i] == file)
+            rec.same_as = walk->seen_fd[i];
+    }
+    if (rec.same_as < 0 && walk->seen_count < sizeof(walk->seen) / sizeof(walk->seen[0])) {
+        walk->seen[walk->seen_count] = file;
+        walk->seen_fd[walk->seen_count++] = fd;
+    }
+    if (rec.same_as < 0 && file->handle)
+        rec.how = FD_HAS_HANDLE;
+    writer_record_path(w, RECORD_FD, &rec, sizeof(rec), vfs_file_path(file));
+    if (rec.how & FD_HAS_HANDLE) {
+        writer_flush(w);
+        if (!w->error)
+            w->error = pal_stream_send_handles(w->channel, &file->handle, 1);
+    }
+}
+
+static bool page_is_zero(const uint8_t* page) {
+    const uint64_t* words = (const uint64_t*)page;
+    for (size_t i = 0; i < PAGE_SIZE / sizeof(uint64_t); i++) {
+        if (words[i])
+            return false;
+    }
+    return true;
+}
+
+/* Non-zero pages of [start, end), in runs of at most 256 pages per record. */
+static void write_pages(struct writer* w, uint64_t start, uint64_t end) {
+    uint64_t addr = start;
+
+    while (addr < end && !w->error) {
+        while (addr < end && page_is_zero((const uint8_t*)addr))
+            addr += PAGE_SIZE;
+        uint64_t run = addr;
+        while (run < end && run - addr < (256 * PAGE_SIZE) && !page_is_zero((const uint8_t*)run))
+            run += PAGE_SIZE;
+        if (run == addr)
+            continue;
+        struct record_head head = {RECORD_PAGES, 0, 8 + (run - addr)};
+        writer_put(w, &head, sizeof(head));
+        writer_put(w, &addr, sizeof(addr));
+        writer_put(w, (const void*)addr, run - addr);
+        addr = run;
+    }
+}
+
+static void write_vmas(struct writer* w) {
+    struct mm_region* regions;
+    const char** names;
+    size_t count;
+    int ret = mm_snapshot(&regions, &names, &count);
+
+    if (ret < 0) {
+        w->error = ret;
+        return;
+    }
+    for (size_t i = 0; i < count && !w->error; i++) {
+        const struct mm_region* r = &regions[i];
+        struct ckpt_vma rec = {r->start, r->end, r->offset, r->prot, r->flags, 0, VMA_NAME_NONE};
+        const char* path = r->file ? vfs_file_path(r->file) : "";
+
+        if (names[i] && !strcmp(names[i], "[heap]"))
+            rec.name = VMA_NAME_HEAP;
+        else if (names[i] && !strcmp(names[i], "[stack]"))
+            rec.name = VMA_NAME_STACK;
+        if (r->file && (r->prot & PROT_EXEC) && !(r->prot & PROT_WRITE) &&
+            !(r->flags & MAP_SHARED))
+            rec.how = VMA_FROM_FILE;
+        writer_record_path(w, RECORD_VMA, &rec, sizeof(rec), path);
+        if (!rec.how && (r->prot & PROT_READ))
+            write_pages(w, r->start, r->end);
+    }
+    mm_snapshot_free(regions, names, count);
+}
+
+static void write_thread(struct writer* w, const struct pal_context* ctx, uint64_t fs_base) {
+    struct libos_thread* self = libos_current();
+    size_t fp_size = ctx->fpstate ? fpstate_size(ctx->fpstate) : 0;
+    size_t size = sizeof(struct ckpt_thread) + fp_size;
+    struct ckpt_thread* t = calloc(1, size);
+
+    if (!t) {
+        w->error = -ENOMEM;
+        return;
+    }
+    t->ctx = *ctx;
+    t->ctx.fpstate = NULL;
+    memset(t->ctx.reserved, 0, sizeof(t->ctx.reserved));
+    t->fs_base = fs_base;
+    t->sigmask = self->sigmask;
+    t->altstack_sp = self->altstack_sp;
+    t->altstack_size = self->altstack_size;
+    t->altstack_flags = self->altstack_flags;
+    t->fpstate_size = (uint32_t)fp_size;
+    if (fp_size)
+        memcpy(t->fpstate, ctx->fpstate, fp_size);
+    writer_record(w, RECORD_THREAD, t, size);
+    free(t);
+}
+
+int checkpoint_write(pal_handle_t* channel, int child_pid, const struct pal_context* ctx,
+                     uint64_t fs_base) {
+    struct writer w = {.channel = channel, .cap = 256 << 10};
+    struct fd_walk walk = {.w = &w};
+    char header[16] = CKPT_MAGIC;
+    uint32_t version = CKPT_VERSION;
+    const struct manifest* m = g_process.manifest;
+
+    w.buf = malloc(w.cap);
+    if (!w.buf)
+        return -ENOMEM;
+    memcpy(header + 8, &version, sizeof(version));
+    writer_put(&w, header, sizeof(header));
+    size_t name_len = strlen(m->file) + 1;
+    struct record_head mhead = {RECORD_MANIFEST, 0, name_len + g_manifest_size};
+    writer_put(&w, &mhead, sizeof(mhead));
+    writer_put(&w, m->file, name_len);
+    writer_put(&w, g_manifest_text, g_manifest_size);
+    write_process(&w, child_pid);
+    char* cwd = vfs_cwd_get();
+    writer_record_path(&w, RECORD_CWD, NULL, 0, cwd ? cwd : "/");
+    free(cwd);
+    struct record_head lhead = {RECORD_LEADER, 0, 0};
+    writer_put(&w, &lhead, sizeof(lhead));
+    writer_flush(&w);
+    if (!w.error)
+        w.error = pal_stream_send_handles(channel, &g_leader_channel, 1);
+    fd_for_each(write_one_fd, &walk);
+    write_vmas(&w);
+    write_thread(&w, ctx, fs_base);
+    writer_record(&w, RECORD_END, NULL, 0);
+    writer_flush(&w);
+    free(w.buf);
+    return w.error;
+}
+
+/* ---- Reading ------------------------------------------------------------------------------ */
+
+static int channel_read_all(pal_handle_t* ch, void* data, size_t size) {
+    uint8_t* p = data;
+
+    while (size) {
+        long n = pal_stream_read(ch, p, size, -1);
+        if (n == -EINTR) {
+            pal_thread_clear_interrupt(); /* the signal is pending in the library OS */
+            continue;
+        }
+        if (n < 0)
+            return (int)n;
+        if (n == 0)
+            return -ENODATA; /* truncated */
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+static int corrupt(const char* what) {
+    log_error("fork: corrupt checkpoint stream: %s", what);
+    return -EPROTO;
+}
+
+/* Reads the next record head and its payload into a fresh buffer. */
+static int read_record(pal_handle_t* ch, struct record_head* head, uint8_t** payload) {
+    int ret = channel_read_all(ch, head, sizeof(*head));
+
+    *payload = NULL;
+    if (ret < 0)
+        return ret == -ENODATA ? corrupt("truncated") : ret;
+    if (head->type == 0 || head->type >= RECORD_TYPES || head->zero)
+        return corrupt("unknown record type");
+    if (head->length > g_record_max[head->type])
+        return corrupt("record longer than its type allows");
+    if (head->type == RECORD_PAGES)
+        return 0; /* read in place by restore_pages */
+    *payload = malloc(head->length + 1);
+    if (!*payload)
+        return -ENOMEM;
+    ret = channel_read_all(ch, *payload, head->length);
+    if (ret < 0) {
+        free(*payload);
+        *payload = NULL;
+        return ret == -ENODATA ? corrupt("truncated") : ret;
+    }
+    (*payload)[head->length] = '\0';
+    return 0;
+}
+
+/* The variable part of a record must be one NUL-terminated string filling it. */
+static const char* record_path(const uint8_t* payload, uint64_t length, size_t fixed) {
+    if (length <= fixed || payload[length - 1] != '\0' ||
+        strlen((const char*)payload + fixed) != length - fixed - 1)
+        return NULL;
+    return (const char*)payload + fixed;
+}
+
+static int restore_manifest(const uint8_t* payload, uint64_t length) {
+    struct manifest* m = NULL;
+    char err[512];
+    const char* name = (const char*)payload;
+    size_t name_len = strnlen(name, length);
+
+    if (name_len >= length)
+        return corrupt("manifest record without a name");
+    g_manifest_text = (const char*)payload + name_len + 1;
+    g_manifest_size = length - name_len - 1;
+    int ret = manifest_parse(g_manifest_text, g_manifest_size, name, &m, err, sizeof(err));
+    if (ret < 0) {
+        log_error("fork: %s", err);
+        return ret;
+    }
+    g_process.manifest = m;
+    g_process.max_threads = m->max_threads;
+    mm_set_limit(m->enclave_size);
+    return mm_init();
+}
+
+static int restore_process(const uint8_t* payload, uint64_t length) {
+    struct ckpt_process p;
+
+    if (length != sizeof(p))
+        return corrupt("process record size");
+    memcpy(&p, payload, sizeof(p));
+    if (p.pid < 2 || p.log_level < 0)
+        return corrupt("process ids");
+    log_current_level = p.log_level;
+    g_process.pid = p.pid;
+    g_process.ppid = p.ppid;
+    g_process.pgid = p.pgid;
+    g_process.sid = p.sid;
+    g_process.uid = p.uid;
+    g_process.gid = p.gid;
+    g_process.euid = p.euid;
+    g_process.egid = p.egid;
+    g_process.umask = p.umask & 0777;
+    memcpy(g_process.sigactions, p.sigactions, sizeof(p.sigactions));
+    int ret = thread_init_main();
+    if (ret < 0)
+        return ret;
+    /* thread_init_main sets defaults; the parent's limits replace them. */
+    memcpy(g_process.rlimits, p.rlimits, sizeof(p.rlimits));
+    mm_brk_restore(p.brk_start, p.brk_current);
+    return 0;
+}
+
+/* vfs_init opened the host's stdio as 0, 1, 2; the parent's table replaces it. */
+static void fd_table_clear(void) {
+    for (int fd = 0; fd < 3; fd++)
+        fd_close(fd);
+}
+
+struct restored_fd {
+    int fd;
+    struct libos_file* file;
+};
+
+static int restore_fd(pal_handle_t* ch, const uint8_t* payload, uint64_t length,
+                      struct restored_fd* done, size_t* done_count, size_t done_cap) {
+    struct ckpt_fd rec;
+    struct libos_file* file = NULL;
+    const char* path = record_path(payload, length, sizeof(rec));
+    int ret;
+
+    if (!path)
+        return corrupt("fd record");
+    memcpy(&rec, payload, sizeof(rec));
+    if (rec.how & FD_HAS_HANDLE) {
+        pal_handle_t* h;
+        ret = pal_stream_recv_handles(ch, &h, 1);
+        if (ret < 0)
+            return corrupt("fd handle missing");
+        ret = vfs_stream_file_new(h, path, rec.flags, &file);
+        if (ret < 0) {
+            pal_stream_close(h);
+            return ret;
+        }
+    } else if (rec.same_as >= 0) {
+        for (size_t i = 0; i < *done_count; i++) {
+            if (done[i].fd == rec.same_as)
+                file = done[i].file;
+        }
+        if (!file)
+            return corrupt("fd shares an unknown open file");
+        vfs_file_get_ref(file);
+    } else {
+        ret = vfs_open(path, rec.flags & ~(O_CREAT | O_EXCL | O_TRUNC), 0, &file);
+        if (ret < 0) {
+            log_debug("fork: fd %d ('%s') not reopened in the child: %s", rec.fd, path,
+                      errstr(ret));
+            return 0;
+        }
+        file->offset = rec.offset;
+    }
+    ret = fd_install_at(rec.fd, file, rec.cloexec);
+    if (ret >= 0 && *done_count < done_cap) {
+        done[*done_count].fd = rec.fd;
+        done[(*done_count)++].file = file;
+        return 0;
+    }
+    vfs_file_put(file);
+    return ret < 0 ? ret : 0;
+}
+
+static const char* vma_name_of(uint32_t code) {
+    return code == VMA_NAME_HEAP ? "[heap]" : code == VMA_NAME_STACK ? "[stack]" : NULL;
+}
+
+struct pending_vma {
+    uint64_t start, end;
+    int prot;
+};
+
+static int restore_vma(const uint8_t* payload, uint64_t length, struct pending_vma* pending) {
+    struct ckpt_vma rec;
+    const char* path = record_path(payload, length, sizeof(rec));
+    long ret;
+
+    if (!path && length != sizeof(rec) + 1)
+        return corrupt("mapping record");
+    memcpy(&rec, payload, sizeof(rec));
+    if ((rec.start | rec.end) & (PAGE_SIZE - 1) || rec.end <= rec.start)
+        return corrupt("mapping range");
+    if (rec.how & VMA_FROM_FILE) {
+        struct libos_file* file;
+        ret = vfs_open(path ? path : "", O_RDONLY, 0, &file);
+        if (ret < 0) {
+            log_error("fork: cannot map '%s' again in the child: %s", path, errstr((int)ret));
+            return (int)ret;
+        }
+        ret = mm_map(rec.start, rec.end - rec.start, rec.prot, rec.flags | MAP_FIXED, file,
+                     rec.offset);
+        vfs_file_put(file);
+        pending->start = pending->end = 0;
+    } else {
+        /* Writable until the pages are in; restore_finish_vma puts the real protection. */
+        ret = mm_map(rec.start, rec.end - rec.start, rec.prot | PROT_READ | PROT_WRITE,
+                     (rec.flags & ~MAP_SHARED) | MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL,
+                     0);
+        *pending = (struct pending_vma){rec.start, rec.end, rec.prot};
+    }
+    if (ret < 0)
+        return (int)ret;
+    if (vma_name_of(rec.name))
+        mm_set_name(rec.start, rec.end, vma_name_of(rec.name));
+    return 0;
+}
+
+static int restore_pages(pal_handle_t* ch, uint64_t length, const struct pending_vma* vma) {
+    uint64_t addr;
+    int ret;
+
+    if (length < 8 + PAGE_SIZE || (length - 8) % PAGE_SIZE)
+        return corrupt("page run size");
+    ret = channel_read_all(ch, &addr, sizeof(addr));
+    if (ret < 0)
+        return corrupt("truncated");
+    uint64_t size = length - 8;
+    if ((addr & (PAGE_SIZE - 1)) || addr < vma->start || addr + size > vma->end ||
+        addr + size < addr)
+        return corrupt("pages outside their mapping");
+    ret = channel_read_all(ch, (void*)addr, size);
+    return ret < 0 ? corrupt("truncated") : 0;
+}
+
+static void restore_finish_vma(struct pending_vma* vma) {
+    if (vma->end > vma->start) {
+        int prot = vma->prot;
+        if (prot != (prot | PROT_READ | PROT_WRITE))
+            mm_protect(vma->start, vma->end - vma->start, prot);
+    }
+    vma->start = vma->end = 0;
+}
+
+static int restore_thread(const uint8_t* payload, uint64_t length, struct pal_context* ctx,
+                          uint64_t* fs_base) {
+    struct ckpt_thread t;
+    struct libos_thread* self = libos_current();
+
+    if (length < sizeof(t))
+        return corrupt("thread record size");
+    memcpy(&t, payload, sizeof(t));
+    if (length != sizeof(t) + t.fpstate_size)
+        return corrupt("thread record size");
+    *ctx = t.ctx;
+    ctx->fpstate = NULL;
+    *fs_base = t.fs_base;
+    self->sigmask = t.sigmask & ~SIG_UNBLOCKABLE;
+    self->altstack_sp = t.altstack_sp;
+    self->altstack_size = t.altstack_size;
+    self->altstack_flags = t.altstack_flags;
+    return 0;
+}
+
+int checkpoint_read(pal_handle_t* ch, struct pal_context* ctx, uint64_t* fs_base) {
+    char header[16];
+    uint32_t version;
+    struct restored_fd* fds = calloc(1024, sizeof(*fds));
+    size_t fd_count = 0;
+    struct pending_vma vma = {0, 0, 0};
+    bool have_thread = false, have_process = false;
+    int ret = channel_read_all(ch, header, sizeof(header));
+
+    if (!fds)
+        return -ENOMEM;
+    if (ret < 0) {
+        ret = corrupt("truncated header");
+        goto out;
+    }
+    memcpy(&version, header + 8, sizeof(version));
+    if (memcmp(header, CKPT_MAGIC, 8) || version != CKPT_VERSION) {
+        ret = corrupt("bad magic or version");
+        goto out;
+    }
+    for (;;) {
+        struct record_head head;
+        uint8_t* payload;
+        ret = read_record(ch, &head, &payload);
+        if (ret < 0)
+            goto out;
+        bool needs_process = head.type != RECORD_MANIFEST && head.type != RECORD_PROCESS;
+        if ((head.type == RECORD_PROCESS && !g_process.manifest) ||
+            (needs_process && !have_process)) {
+            free(payload);
+            ret = corrupt("records out of order");
+            goto out;
+        }
+        if (head.type != RECORD_PAGES)
+            restore_finish_vma(&vma);
+        switch (head.type) {
+            case RECORD_MANIFEST:
+                ret = g_process.manifest ? corrupt("second manifest")
+                                         : restore_manifest(payload, head.length);
+                payload = NULL; /* the manifest text stays in use */
+                break;
+            case RECORD_PROCESS:
+                ret = have_process ? corrupt("second process record")
+                                   : restore_process(payload, head.length);
+                if (ret == 0) {
+                    have_process = true;
+                    ret = vfs_init(g_process.manifest);
+                    fd_table_clear();
+                }
+                break;
+            case RECORD_CWD:
+                ret = record_path(payload, head.length, 0) ? vfs_cwd_set((char*)payload)
+                                                            : corrupt("cwd record");
+                break;
+            case RECORD_LEADER:
+                ret = pal_stream_recv_handles(ch, &g_leader_channel, 1);
+                if (ret < 0)
+                    ret = corrupt("leader handle missing");
+                break;
+            case RECORD_FD:
+                ret = restore_fd(ch, payload, head.length, fds, &fd_count, 1024);
+                break;
+            case RECORD_VMA:
+                ret = restore_vma(payload, head.length, &vma);
+                break;
+            case RECORD_PAGES:
+                ret = vma.end ? restore_pages(ch, head.length, &vma)
+                              : corrupt("pages without a mapping");
+                break;
+            case RECORD_THREAD:
+                ret = restore_thread(payload, head.length, ctx, fs_base);
+                have_thread = ret == 0;
+                break;
+            case RECORD_END:
+                free(payload);
+                ret = have_thread ? 0 : corrupt("no thread state");
+                goto out;
+        }
+        free(payload);
+        if (ret < 0)
+            goto out;
+    }
+out:
+    for (size_t i = 0; i < fd_count; i++)
+        vfs_file_put(fds[i].file);
+    free(fds);
+    return ret;
+}
