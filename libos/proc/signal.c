@@ -260,9 +260,14 @@ void signal_deliver_pending(struct pal_context* ctx, long* syscall_result) {
 
     if (proc_thread_of(t)->helper)
         return;
+    /* The common case takes no lock. A signal queued right after this check interrupts the
+     * thread, which then takes it as soon as it is back in app code. */
+    sigset64_t deliverable = (__atomic_load_n(&t->pending, __ATOMIC_ACQUIRE) |
+                              __atomic_load_n(&g_process.pending, __ATOMIC_ACQUIRE)) &
+                             ~t->sigmask;
     /* Every deliverable signal gets its frame, stacked, as Linux does before returning to the
      * app; the loop ends because each handler blocks its own signal or dequeues it. */
-    for (int round = 0; round < LIBOS_NSIG; round++) {
+    for (int round = 0; deliverable && round < LIBOS_NSIG; round++) {
         struct linux_siginfo info;
         struct libos_sigaction act;
         int signo = signal_next(t, &info, &act);
