@@ -76,3 +76,14 @@ def test_thousand_sequential_forks_exit_and_are_waited_for(compare, tmp_path):
     assert kern.stdout == "rounds 1000 sum 2997\n"
     per_fork = [float(re.match(r"([\d.]+) us", r.stderr).group(1)) for r in (native, kern)]
     print(f"fork+exit+wait: native {per_fork[0]:.0f} us, Kernite {per_fork[1]:.0f} us")
+
+
+def test_corrupt_or_truncated_checkpoint_makes_the_child_exit_with_an_error(kernite_bin):
+    from conftest import run_sandboxed
+    header = b"KNTCKPT\0\1\0\0\0\0\0\0\0"
+    too_long = b"\1\0\0\0\0\0\0\0\xff\xff\xff\xff\0\0\0\0"
+    for stream, why in [(b"garbage" * 4, "bad magic"), (header, "truncated"),
+                        (header + too_long, "longer than its type allows")]:
+        r = run_sandboxed([kernite_bin, "--kernite-child", "0"], input=stream, timeout=20)
+        assert r.returncode == 127, r.describe("kernite")
+        assert "corrupt checkpoint stream: " in r.stderr and why in r.stderr, r.stderr
