@@ -89,8 +89,32 @@ static void vma_remove_at(size_t i) {
 }
 
 static bool vma_mergeable(const struct vma* a, const struct vma* b) {
-    return a->end == b->start && a->prot == b->prot && a->flags == b->flags && !a->file &&
-           !b->file && a->name == b->name;
+    if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || a->name != b->name)
+        return false;
+    if (!a->file && !b->file)
+        return true;
+    return a->file == b->file && a->offset + (a->end - a->start) == b->offset;
+}
+
+/* Joins the VMAs around [start, end) that split_at or a prot change left side by side, so a
+ * range mapped in one piece stays one VMA (mremap needs that, as on Linux). */
+static void vma_merge_around(uint64_t start, uint64_t end) {
+    size_t i = vma_lower_bound(start);
+
+    if (i > 0)
+        i--;
+    while (i + 1 < g_mm.count && g_mm.vmas[i].start <= end) {
+        struct vma* a = &g_mm.vmas[i];
+        struct vma* b = &g_mm.vmas[i + 1];
+        if (!vma_mergeable(a, b)) {
+            i++;
+            continue;
+        }
+        a->end = b->end;
+        if (b->file)
+            vfs_file_put(b->file);
+        vma_remove_at(i + 1);
+    }
 }
 
 /* Splits the VMA containing addr so that a VMA boundary falls on addr. */
@@ -383,6 +407,7 @@ int mm_protect(uint64_t addr, uint64_t size, int prot) {
     for (size_t i = vma_lower_bound(addr); i < g_mm.count && g_mm.vmas[i].start < addr + size;
          i++)
         g_mm.vmas[i].prot = prot;
+    vma_merge_around(addr, addr + size);
 out:
     spinlock_unlock(&g_mm.lock);
     return ret;
