@@ -4,7 +4,8 @@
 #include "proc.h"
 
 /* Host signals that become guest signals to the process. SIGTERM only when the manifest
- * enables sys.enable_sigterm_injection, as in Gramine; any other host signal is dropped. */
+ * enables sys.enable_sigterm_injection, as in Gramine (otherwise it ends the process); any other
+ * host signal is dropped. */
 struct host_signal_row {
     int signo;
     bool needs_sigterm_injection;
@@ -54,6 +55,12 @@ static void handle_fault(enum pal_event ev, struct pal_event_info* info, struct 
 
 static void handle_host_signal(struct pal_event_info* info, struct pal_context* ctx) {
     if (!info->from_process && !host_signal_forwarded(info->signo)) {
+        /* Without injection the app never sees the host's SIGTERM, but the host still ends
+         * the process with it: a supervisor's kill or timeout must not be ignored. */
+        if (info->signo == LINUX_SIGTERM) {
+            log_debug("host SIGTERM: ending the process (sys.enable_sigterm_injection is off)");
+            process_die_by_signal(LINUX_SIGTERM);
+        }
         log_debug("host signal %d dropped", info->signo);
         return;
     }
