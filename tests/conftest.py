@@ -143,7 +143,7 @@ class Sandbox:
         lines += [f"    {toml_value(e)}," for e in entries]
         lines.append("]")
         lines.append('sgx.enclave_size = "1G"')
-        lines.append("sgx.max_threads = 16")
+        lines.append("sgx.max_threads = 64")
         if extra:
             lines.append(extra)
 
