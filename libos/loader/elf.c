@@ -423,6 +423,59 @@ static int map_stack(uint64_t size, uint64_t* lo, uint64_t* hi) {
     return 0;
 }
 
+/* Where the interpreter is looked for by name when its PT_INTERP path is not visible, as
+ * Gramine does: manifests often mount the runtime libraries at /lib only. */
+static const char* const g_interp_dirs[] = {"/lib", "/lib64", "/usr/lib", "/usr/lib64"};
+
+static bool guest_file_exists(const char* path) {
+    struct libos_file* file = NULL;
+
+    if (vfs_open(path, O_RDONLY, 0, &file) < 0)
+        return false;
+    vfs_file_put(file);
+    return true;
+}
+
+static char* path_join(const char* dir, size_t dir_len, const char* name) {
+    size_t size = dir_len + 1 + strlen(name) + 1;
+    char* path = malloc(size);
+
+    if (path)
+        snprintf(path, size, "%.*s/%s", (int)dir_len, dir, name);
+    return path;
+}
+
+/* Returns a malloc'ed path of the interpreter to load, or NULL if none is visible. */
+static char* find_interp(const char* interp, char** envp) {
+    const char* name = strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp;
+    const char* ld_path = NULL;
+
+    if (guest_file_exists(interp))
+        return strdup(interp);
+    for (size_t i = 0; envp && envp[i]; i++) {
+        if (!strncmp(envp[i], "LD_LIBRARY_PATH=", 16))
+            ld_path = envp[i] + 16;
+    }
+    for (const char* dir = ld_path; dir && *dir;) {
+        const char* end = strchr(dir, ':');
+        size_t len = end ? (size_t)(end - dir) : strlen(dir);
+        if (len && dir[0] == '/') {
+            char* candidate = path_join(dir, len, name);
+            if (candidate && guest_file_exists(candidate))
+                return candidate;
+            free(candidate);
+        }
+        dir = end ? end + 1 : NULL;
+    }
+    for (size_t i = 0; i < sizeof(g_interp_dirs) / sizeof(g_interp_dirs[0]); i++) {
+        char* candidate = path_join(g_interp_dirs[i], strlen(g_interp_dirs[i]), name);
+        if (candidate && guest_file_exists(candidate))
+            return candidate;
+        free(candidate);
+    }
+    return NULL;
+}
+
 int loader_load(const char* path, char** argv, char** envp, struct pal_context* ctx) {
     struct loaded_elf exe, interp;
     char* script_interp = NULL;
@@ -467,7 +520,11 @@ int loader_load(const char* path, char** argv, char** envp, struct pal_context* 
     if (ret < 0)
         goto out;
     if (exe.interp) {
-        ret = load_elf(exe.interp, true, &interp);
+        char* found = find_interp(exe.interp, envp);
+        if (found && strcmp(found, exe.interp))
+            log_debug("interpreter '%s' not visible; using '%s'", exe.interp, found);
+        ret = load_elf(found ? found : exe.interp, true, &interp);
+        free(found);
         if (ret < 0)
             goto out;
         have_interp = true;

@@ -4,6 +4,7 @@ are reported at the template line they come from, and rendered manifests run."""
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -190,3 +191,17 @@ def test_manifest_reference_in_docs_is_what_the_schema_prints():
     _, committed, _ = docs.split((REPO / "docs" / "manifest.md").read_text())
     assert committed == docs.generated_part(str(TOOL)), "run `make docs` to update docs/manifest.md"
     assert "| `libos.entrypoint` |" in committed
+
+
+def test_rendered_gramine_python_template_runs(tmp_path):
+    """Gramine's python shape mounts the runtime libraries at /lib only, so the interpreter is
+    found by name there, as Gramine finds it."""
+    shutil.copy(TEMPLATES / "python.manifest.template", tmp_path)
+    result = render("-Dentrypoint=/usr/bin/python3", "python.manifest.template",
+                    "python3.manifest", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    run = run_sandboxed([KERNITE, tmp_path / "python3", "-c",
+                         "import json, sys; print(json.dumps(sys.version_info[:2]))"],
+                        cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.describe("kernite")
+    assert run.stdout == "[%d, %d]\n" % sys.version_info[:2]
