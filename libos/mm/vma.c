@@ -178,7 +178,9 @@ static void vma_add(const struct vma* vma) {
 static int find_free_range(uint64_t size, uint64_t* out) {
     uint64_t top = g_host.app_area_end;
 
-    for (int attempts = 0; attempts < 64; attempts++) {
+    /* Only host refusals count as attempts: stepping past our own VMAs is bounded by their
+     * number, and a busy address space has far more than 64 of them. */
+    for (int attempts = 0; attempts < 64;) {
         uint64_t start = top - size;
         if (size > top - g_host.app_area_start)
             return -ENOMEM;
@@ -197,6 +199,7 @@ static int find_free_range(uint64_t size, uint64_t* out) {
         int ret = pal_mem_map(&addr, size, PAL_PROT_NONE, PAL_MAP_NOREPLACE | PAL_MAP_NORESERVE);
         if (ret == -EEXIST) {
             top = start;
+            attempts++;
             continue;
         }
         if (ret < 0)

@@ -1,0 +1,32 @@
+"""C programs that fork in hard situations, compared with native: threads, 100 MB, zombies,
+orphans, and an address space with many mappings."""
+
+import pytest
+
+from conftest import DATA, build_c_program
+
+PROC = DATA / "proc"
+
+
+@pytest.fixture
+def forks(tmp_path):
+    return build_c_program(PROC / "forks.c", tmp_path, ["-pthread"])
+
+
+def test_fork_while_other_threads_allocate(compare, forks, tmp_path):
+    compare(forks, ["threads"], mounts=[tmp_path])
+
+
+def test_fork_of_100_mb_touched_memory_copies_every_page(compare, forks, tmp_path):
+    native, _ = compare(forks, ["bigmem"], mounts=[tmp_path], timeout=120)
+    assert "intact; parent words changed: 0" in native.stdout
+
+
+def test_zombie_can_be_signalled_until_it_is_reaped_once(compare, forks, tmp_path):
+    compare(forks, ["zombie"], mounts=[tmp_path])
+
+
+def test_mmap_finds_room_among_hundreds_of_unmergeable_mappings(compare, tmp_path):
+    exe = build_c_program(PROC / "manymaps.c", tmp_path)
+    native, _ = compare(exe, [], mounts=[tmp_path])
+    assert native.stdout == "sum 33586\n"
