@@ -66,6 +66,11 @@ static const struct manifest_key_spec g_schema[] = {
     {"libos.check_invalid_pointers", MK_BOOL, "true", NULL, 0, 0,
      "return EFAULT for bad pointers passed to syscalls instead of faulting",
      M(check_invalid_pointers)},
+    {"libos.syscall_rewriting", MK_BOOL, "true", NULL, 0, 0,
+     "patch the app's syscall instructions on first use into calls to the library OS; false "
+     "keeps every syscall on the trap path (the environment variable "
+     "KERNITE_SYSCALL_REWRITING=0 does the same without editing the manifest)",
+     M(syscall_rewriting)},
 
     /* File systems. */
     {"fs.root", MK_MOUNT, "{ type = \"chroot\", uri = \"file:.\" }", NULL, 0, 0,
@@ -92,6 +97,10 @@ static const struct manifest_key_spec g_schema[] = {
      "make fork, clone of a process and vfork fail", M(disallow_subprocesses)},
     {"sys.insecure__allow_eventfd", MK_BOOL, "false", NULL, 0, 0, "allow eventfd and eventfd2",
      M(allow_eventfd)},
+    {"net.allowed_listen", MK_STRING_ARRAY, NULL, NULL, 0, 0,
+     "when present, the only \"ADDR:PORT\" endpoints sockets may listen on (ADDR: IPv4, [IPv6] "
+     "or *; PORT: number or *)",
+     LIST(allowed_listen, allowed_listen_count)},
     {"sys.fds.limit", MK_UINT, "900", NULL, 1u << 20, 0, "largest number of open file descriptors",
      M(fds_limit)},
     {"sys.enable_extra_runtime_domain_names_conf", MK_BOOL, "false", NULL, 0, IGNORED,

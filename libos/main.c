@@ -5,6 +5,7 @@
 #include "manifest.h"
 #include "mm/mm.h"
 #include "proc.h"
+#include "syscall/syscall_table.h"
 
 /* g_process lives with the threads in proc/. */
 struct pal_host_info g_host;
@@ -213,6 +214,7 @@ void libos_start(const struct libos_start_args* args) {
     }
     log_debug("starting '%s' at %p with stack %p", m->entrypoint, (void*)ctx.rip,
               (void*)ctx.rsp);
+    rewrite_init(m);
     pal_set_event_handler(libos_handle_event);
     pal_context_jump(&ctx);
 }

@@ -86,7 +86,10 @@ struct manifest {
     bool disallow_subprocesses;    /* sys.disallow_subprocesses */
     bool allow_eventfd;            /* sys.insecure__allow_eventfd */
     uint32_t fds_limit;            /* sys.fds.limit, default 900 */
+    char** allowed_listen;         /* net.allowed_listen; NULL if absent (no policy) */
+    size_t allowed_listen_count;
     bool check_invalid_pointers;   /* libos.check_invalid_pointers, default true */
+    bool syscall_rewriting;        /* libos.syscall_rewriting, default true */
 
     uint64_t enclave_size;          /* sgx.enclave_size; 0 if absent (no limit in direct mode) */
     uint32_t max_threads;           /* sgx.max_threads or sgx.thread_num; 0 = no limit */

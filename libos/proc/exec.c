@@ -3,6 +3,7 @@
 
 #include "errstr.h"
 #include "libos.h"
+#include "syscall/syscall_table.h"
 #include "loader/loader.h"
 #include "mm/mm.h"
 #include "proc.h"
@@ -188,6 +189,7 @@ static void exec_replace_image(const char* path, char** argv, char** envp) {
     struct pal_context saved = *ctx;
 
     mm_unmap_all();
+    rewrite_forget();
     fd_close_on_exec();
     exec_reset_signals(self);
     pal_thread_set_fs(0);

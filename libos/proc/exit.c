@@ -1,8 +1,10 @@
 /* Ending the process: by exit status or by a signal, as the host parent will see it. */
 #include "libos.h"
+#include "syscall/syscall_table.h"
 #include "proc.h"
 
 __attribute__((noreturn)) void process_exit(int status) {
+    rewrite_report();
     log_debug("process %d exits with status %d", g_process.pid, status & 0xff);
     pal_process_exit(status & 0xff);
 }

@@ -15,6 +15,7 @@
  * mean all children), and rusage reads zero. */
 #include "errstr.h"
 #include "libos.h"
+#include "syscall/syscall_table.h"
 #include "manifest.h"
 #include "proc.h"
 #include "process.h"
@@ -269,6 +270,7 @@ void libos_start_child(pal_handle_t* channel) {
     pal_stream_write(channel, "k", 1, -1);
     pal_stream_close(channel);
     pal_thread_set_fs(fs_base);
+    rewrite_init(g_process.manifest);
     pal_set_event_handler(libos_handle_event);
     pal_context_jump(&ctx);
 }

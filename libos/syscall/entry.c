@@ -36,6 +36,7 @@ static void handle_syscall(long nr, struct pal_context* ctx) {
     struct libos_thread* thread = libos_current();
     long args[6] = {(long)ctx->rdi, (long)ctx->rsi, (long)ctx->rdx,
                     (long)ctx->r10, (long)ctx->r8,  (long)ctx->r9};
+    uint64_t site = ctx->rip - 2;
     long ret;
 
     thread->ctx = ctx;
@@ -48,12 +49,20 @@ static void handle_syscall(long nr, struct pal_context* ctx) {
     thread->in_syscall = false;
     if (log_current_level >= LOG_TRACE)
         syscall_trace(nr, args, ret);
+    if (log_current_level >= LOG_DEBUG)
+        rewrite_count_trap(site);
+    rewrite_consider(site, nr);
     signal_deliver_pending(ctx, &ret);
 }
 
 void libos_handle_event(enum pal_event ev, struct pal_event_info* info, struct pal_context* ctx) {
     if (ev == PAL_EVENT_SYSCALL) {
         handle_syscall(info->syscall, ctx);
+        return;
+    }
+    /* The int3 of a site being rewritten: run the site again, it will be whole by then. */
+    if (ev == PAL_EVENT_TRAP && !info->in_pal && rewrite_owns_breakpoint(ctx->rip - 1)) {
+        ctx->rip -= 1;
         return;
     }
     proc_handle_event(ev, info, ctx);

@@ -16,4 +16,18 @@ extern const struct syscall_entry g_syscall_table[SYSCALL_TABLE_SIZE];
 /* Prints one strace-like line for a finished syscall at log level trace. */
 void syscall_trace(long nr, const long args[6], long result);
 
+struct manifest;
+
+/* Syscall rewriting (rewrite.c). */
+void rewrite_init(const struct manifest* m);
+/* After a trapped syscall from the instruction at site: patch the site if it can be. */
+void rewrite_consider(uint64_t site, long nr);
+void rewrite_count_trap(uint64_t site);
+/* True if the int3 at addr is one a patch in progress placed (the thread retries). */
+bool rewrite_owns_breakpoint(uint64_t addr);
+/* execve: the patched code and the stub pages are gone with the old image. */
+void rewrite_forget(void);
+/* Prints, at log level debug, what was patched and where syscalls still trapped. */
+void rewrite_report(void);
+
 #endif

@@ -135,6 +135,11 @@ static void host_signal_handler(int signo, void* siginfo, void* ucontext) {
     };
     enum pal_event ev = event_of_signal(signo);
 
+    /* A fast call's flag stays set until the next trap; only library OS code running for one
+     * is in a fast call. */
+    if (tcb && !info.in_pal)
+        tcb->fast_active = 0;
+
     switch (ev) {
         case PAL_EVENT_SYSCALL:
             if (si->code != 1 /* SYS_SECCOMP */ || info.in_pal)
@@ -146,6 +151,8 @@ static void host_signal_handler(int signo, void* siginfo, void* ucontext) {
         case PAL_EVENT_ILLEGAL:
         case PAL_EVENT_TRAP:
             info.addr = si->fault.addr;
+            if (info.in_pal && pal_fast_handle_trap(signo, ctx))
+                return;
             if (info.in_pal) {
                 log_error("fault (host signal %d) at %p in the library OS, address %p", signo,
                           (void*)ctx->rip, (void*)info.addr);
@@ -162,6 +169,10 @@ static void host_signal_handler(int signo, void* siginfo, void* ucontext) {
                 info.signo = (int)(si->queue.value & 0xff);
                 info.sender_value = (int)(si->queue.value >> 32);
                 info.from_process = true;
+            }
+            if (pal_fast_handle_async(info.signo, info.from_process, info.in_pal, ctx)) {
+                skip_pending_blocking_call(ctx);
+                return;
             }
             if (tcb)
                 tcb->interrupted = 1;
@@ -238,6 +249,9 @@ long host_syscall_blocking(long nr, long a1, long a2, long a3, long a4, long a5,
 
     if (!tcb)
         return host_syscall(nr, a1, a2, a3, a4, a5, a6);
+    /* A fast call runs with host signals unblocked already, as the app does. */
+    if (tcb->fast_active)
+        return gate_syscall_interruptible(nr, a1, a2, a3, a4, a5, a6, &tcb->interrupted);
     pal_async_signals_block(false);
     ret = gate_syscall_interruptible(nr, a1, a2, a3, a4, a5, a6, &tcb->interrupted);
     pal_async_signals_block(true);

@@ -106,6 +106,8 @@ static __attribute__((noreturn)) void start_child(const char* fd_text) {
     if (pal_signal_stack_install(&g_boot_tcb) < 0 || pal_signals_init() < 0)
         pal_fatal("cannot set up host signal handling");
     pal_async_signals_block(true);
+    /* Without /proc/self/mem the fast path stays off and every syscall traps. */
+    pal_fast_init(g_host_envp);
     if (pal_seccomp_install() < 0 || pal_process_child_channel(fd, &channel) < 0)
         pal_fatal("cannot start a child process");
     libos_start_child(channel);
@@ -158,6 +160,7 @@ void pal_main(uint64_t* initial_sp) {
         pal_fatal("cannot set up host signal handling");
     /* Upcalls block asynchronous signals; so does the library OS's own start-up. */
     pal_async_signals_block(true);
+    pal_fast_init(envp);
     ret = pal_seccomp_install();
     if (ret < 0) {
         say("kernite-direct: cannot install the syscall filter: ", errstr(ret), "\n");

@@ -42,6 +42,12 @@ void pal_async_signals_block(bool block);
 
 __attribute__((noreturn)) void pal_fatal(const char* msg);
 
+/* The syscall fast path (fastcall.c). */
+int pal_fast_init(char** envp);
+bool pal_fast_active(void);
+bool pal_fast_handle_trap(int signo, struct pal_context* ctx);
+bool pal_fast_handle_async(int signo, bool from_process, bool in_pal, struct pal_context* ctx);
+
 /* The host environment kernite-direct started with; child processes get the same. */
 extern char** g_host_envp;
 /* Wraps the channel fd a child process was started with (--kernite-child FD). */

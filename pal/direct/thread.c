@@ -54,6 +54,7 @@ int pal_thread_init_main(struct pal_tcb* tcb) {
     tcb->stack = NULL;
     tcb->exit_word = 1;
     tcb->interrupted = 0;
+    tcb->fast_stack_top = (uint64_t)tcb->signal_stack + tcb->signal_stack_size;
     pal_set_tcb(tcb);
     return 0;
 }
@@ -88,6 +89,9 @@ int pal_thread_create(struct pal_tcb* tcb, void (*fn)(void*), void* arg) {
     tcb->stack_size = PAL_THREAD_STACK_SIZE;
     tcb->signal_stack = sigstack;
     tcb->signal_stack_size = PAL_SIGNAL_STACK_SIZE;
+    /* Fast calls run on the signal stack: while the app runs, no handler is on it. */
+    tcb->fast_stack_top = (uint64_t)sigstack + PAL_SIGNAL_STACK_SIZE;
+    tcb->fast_active = 0;
     tcb->exit_word = 1;
     tcb->interrupted = 0;
 

@@ -80,6 +80,75 @@ int pal_stream_map(pal_handle_t* h, void** addr, size_t size, int prot, int flag
 int pal_stream_poll(pal_handle_t** handles, const short* events, short* revents, size_t count,
                     int64_t timeout_ns);
 
+/* ---- Sockets ----------------------------------------------------------------------------- */
+
+/* Addresses are Linux struct sockaddr_* in their Linux layout; the library OS has already turned
+ * guest names (UNIX paths) into host ones. type may carry SOCK_NONBLOCK; every socket handle is
+ * close-on-exec on the host. Calls on a blocking socket may block and then return -EINTR when
+ * pal_thread_interrupt() reaches the thread (blocking connect keeps connecting, as on Linux). */
+int pal_socket_open(int domain, int type, int protocol, pal_handle_t** out);
+int pal_socket_pair(int domain, int type, int protocol, pal_handle_t* out[2]);
+int pal_socket_bind(pal_handle_t* h, const void* addr, size_t addrlen);
+int pal_socket_listen(pal_handle_t* h, int backlog);
+/* flags: SOCK_NONBLOCK for the new handle. addr may be NULL; *addrlen is in/out. */
+int pal_socket_accept(pal_handle_t* h, int flags, pal_handle_t** out, void* addr,
+                      size_t* addrlen);
+int pal_socket_connect(pal_handle_t* h, const void* addr, size_t addrlen);
+/* peer false: the local name (getsockname); true: the peer's (getpeername). */
+int pal_socket_name(pal_handle_t* h, bool peer, void* addr, size_t* addrlen);
+int pal_socket_shutdown(pal_handle_t* h, int how);
+/* Options from a fixed list (SOL_SOCKET, IPPROTO_TCP, IPPROTO_IPV6 ones servers use); others
+ * return -ENOPROTOOPT. */
+int pal_socket_setopt(pal_handle_t* h, int level, int name, const void* val, size_t len);
+int pal_socket_getopt(pal_handle_t* h, int level, int name, void* val, size_t* len);
+
+/* One message of sendmsg/recvmsg. iov entries are {base, len} pairs like struct iovec. name
+ * may be NULL. handles carries passed handles (SCM_RIGHTS): on send, nhandles of them; on
+ * receive, room for nhandles, set to how many came. flags out: Linux MSG_TRUNC/MSG_CTRUNC. */
+struct pal_iovec {
+    void* base;
+    size_t len;
+};
+struct pal_msg {
+    void* name;
+    size_t namelen;
+    const struct pal_iovec* iov;
+    size_t iovlen;
+    pal_handle_t** handles;
+    size_t nhandles;
+    int flags;
+};
+#define PAL_MSG_MAX_HANDLES 253 /* SCM_MAX_FD of Linux */
+/* flags: Linux MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL, MSG_OOB, MSG_TRUNC, MSG_MORE, MSG_EOR.
+ * The host never raises SIGPIPE: -EPIPE is returned and the library OS decides. */
+long pal_socket_send(pal_handle_t* h, struct pal_msg* msg, int flags);
+long pal_socket_recv(pal_handle_t* h, struct pal_msg* msg, int flags);
+
+/* ---- Event objects: counters, timers, readiness sets ------------------------------------- */
+
+/* An eventfd counter (flags: Linux EFD_SEMAPHORE, EFD_NONBLOCK); read and written as a stream
+ * of 8-byte values with pal_stream_read/write. */
+int pal_eventfd_open(uint32_t initval, int flags, pal_handle_t** out);
+/* A timer that becomes readable when it expires (clock: Linux CLOCK_REALTIME, CLOCK_MONOTONIC,
+ * CLOCK_BOOTTIME; flags: TFD_NONBLOCK); read gives the 8-byte expiry count. Times are
+ * {value_sec, value_nsec, interval_sec, interval_nsec}, with TFD_TIMER_ABSTIME in settime's
+ * flags. */
+int pal_timer_open(int clock, int flags, pal_handle_t** out);
+int pal_timer_set(pal_handle_t* h, int flags, const int64_t new_value[4], int64_t old_value[4]);
+int pal_timer_get(pal_handle_t* h, int64_t value[4]);
+/* A host readiness set over handles (epoll). Events are Linux EPOLL* bits, including EPOLLET,
+ * EPOLLONESHOT and EPOLLEXCLUSIVE; data is returned as given. op: Linux EPOLL_CTL_*. */
+struct pal_ready_event {
+    uint32_t events;
+    uint64_t data;
+} __attribute__((packed));
+int pal_readyset_open(pal_handle_t** out);
+int pal_readyset_ctl(pal_handle_t* set, int op, pal_handle_t* h, uint32_t events, uint64_t data);
+/* Waits for up to count events; timeout_ns < 0 waits forever. Returns the number filled, 0 on
+ * timeout, -EINTR when a signal for the thread arrived. */
+int pal_readyset_wait(pal_handle_t* set, struct pal_ready_event* out, size_t count,
+                      int64_t timeout_ns);
+
 /* ---- Paths on the host (used by host-directory mounts) ---------------------------------- */
 
 struct pal_stat {
@@ -129,7 +198,15 @@ struct pal_tcb {
     void* signal_stack;       /* where host signal handlers (the upcalls) run */
     size_t signal_stack_size;
     volatile int exit_word;   /* 1 while the PAL may use this block; 0 once it never will */
-    uint64_t reserved[4];
+    /* The syscall fast path (see pal_fast_*); the offsets are fixed for its entry code. */
+    uint64_t fast_stack_top;              /* 56: stack the fast path runs on */
+    uint64_t fast_app_rsp;                /* 64: the app's stack pointer during the call */
+    uint64_t fast_app_ret;                /* 72: where the app resumes */
+    volatile int fast_active;             /* 80: library OS code runs for a fast call */
+    volatile int fast_slow_exit;          /* 84: the call must return through the trap path */
+    volatile uint64_t fast_deferred;      /* 88: host signals that arrived during the call */
+    volatile uint64_t fast_deferred_guest; /* 96: signals other guest processes sent meanwhile */
+    uint64_t reserved[1];
 };
 
 /* Starts a host thread running fn(arg) with tcb installed, on a PAL-provided stack.
@@ -223,6 +300,28 @@ void pal_set_event_handler(pal_event_handler_t handler);
 
 /* Resumes the given context on the calling thread (used to start threads in app code). */
 __attribute__((noreturn)) void pal_context_jump(const struct pal_context* ctx);
+
+/* ---- Syscall fast path -------------------------------------------------------------------- */
+
+/* An app syscall site rewritten by the library OS jumps to pal_fast_entry_address() with the
+ * syscall number in rax and the resume address in r11, instead of trapping. The PAL switches to
+ * the thread's signal stack, keeps every register the kernel's syscall ABI keeps (all but rax,
+ * rcx, r11; flags; the SSE registers; the red zone), and calls the fast handler with no
+ * struct pal_context: *slow set by the handler (or a host signal meanwhile) sends the return
+ * through the exit handler, which gets the app's full context as a trap would have it, with rax
+ * holding the result and rip the resume address, and the signals that arrived during the call
+ * (a bit per signal: from the host, and from other guest processes) for it to deliver. */
+typedef long (*pal_fast_syscall_fn)(long nr, const long args[6], bool* slow);
+typedef void (*pal_fast_exit_fn)(struct pal_context* ctx, uint64_t deferred_host_signals,
+                                 uint64_t deferred_guest_signals);
+void pal_set_fast_syscall_handlers(pal_fast_syscall_fn call, pal_fast_exit_fn exit);
+uint64_t pal_fast_entry_address(void);
+
+/* Writes instruction bytes into app code, whatever the page protection, without changing the
+ * mapping (private file pages get their own copy, as a debugger's write would). Each byte store
+ * is atomic; the caller orders them so no thread ever runs a torn instruction. -ENOSYS when the
+ * host offers no way to do it. */
+int pal_code_write(uint64_t addr, const void* bytes, size_t size);
 
 /* ---- Process ---------------------------------------------------------------------------- */
 

@@ -66,7 +66,7 @@ def test_unknown_key_names_key_and_line(sandbox):
 
 
 @pytest.mark.parametrize("key, old, new", [
-    ("sgx.max_threads", "sgx.max_threads = 16", 'sgx.max_threads = "sixteen"'),
+    ("sgx.max_threads", "sgx.max_threads = 64", 'sgx.max_threads = "sixteen"'),
     ("loader.log_level", 'loader.log_level = "error"', "loader.log_level = 3"),
     ("loader.argv", 'loader.argv = ["true"]', 'loader.argv = "true"'),
     ("sgx.enclave_size", 'sgx.enclave_size = "1G"', 'sgx.enclave_size = "one gigabyte"'),

@@ -1,0 +1,312 @@
+/* Syscall rewriting: app syscall sites that trapped once are patched into jumps to the
+ * library OS, so later calls from them cost a function call instead of a signal.
+ *
+ * The pattern is glibc's `mov $NR, %eax; syscall` (b8 NN NN NN NN 0f 05). Only the mov is
+ * replaced, by `jmp STUB` of the same five bytes; the syscall instruction stays where it was.
+ * STUB, in a page of stubs within reach of the site, sets eax and r11 (the resume address) and
+ * jumps to the PAL's fast entry. Hazards, and how each is handled:
+ * - A thread between the old mov and the syscall (preempted, or resumed from a signal there)
+ *   runs the untouched syscall instruction, which traps as before.
+ * - A jump to the syscall instruction from elsewhere, with another number in eax, lands on the
+ *   same untouched instruction. No valid code jumps into the middle of the mov.
+ * - Torn instructions: the five bytes are written as int3, then the displacement, then the jmp
+ *   opcode, each store atomic and all in one cache line; a thread that meets the int3 is sent
+ *   back to retry (rewrite_owns_breakpoint), so it sees either the old or the new instruction.
+ * - Read-only and execute-only code: bytes go in through the PAL's code write, which needs no
+ *   change of protection; code that cannot be read is not patched.
+ * - Pages shared by several processes: only private file mappings are patched; a write to
+ *   them gives this process its own copy. Shared mappings and anonymous memory (JIT code,
+ *   which may be rewritten or moved by its owner) keep trapping.
+ * - Forked children inherit patched code and stub pages with the rest of their memory;
+ *   execve drops both (rewrite_forget).
+ * - munmap or mprotect of a patched page by the app needs nothing: the stubs only jump back.
+ * - Readers of their own code (including through /proc/self/mem) see the jmp: a known
+ *   difference from Linux.
+ * Syscalls that need the app's full register state (sigreturn, clone, fork, execve, exit,
+ * sigaltstack, sigsuspend) are never rewritten. */
+#include "hashmap.h"
+#include "libos.h"
+#include "manifest.h"
+#include "mm/mm.h"
+#include "proc.h"
+#include "syscall_table.h"
+
+#define STUB_SIZE       32
+#define STUB_PAGE_SIZE  4096
+#define STUB_FIRST_SLOT 32 /* the first bytes hold the fast entry address */
+#define MAX_STUB_PAGES  64
+
+enum site_state {
+    SITE_PATCHING = 1, /* the int3 is in place */
+    SITE_PATCHED,
+    SITE_REFUSED, /* does not match, or cannot be reached */
+};
+
+struct stub_page {
+    uint64_t base;
+    uint32_t used; /* bytes handed out, from STUB_FIRST_SLOT */
+};
+
+static struct {
+    bool enabled;
+    spinlock_t lock;
+    struct u64map sites;  /* site address (the syscall instruction) -> enum site_state */
+    struct u64map traps;  /* site -> traps counted, at log level debug */
+    struct stub_page pages[MAX_STUB_PAGES];
+    size_t page_count;
+    uint64_t patched;
+    uint64_t fast_calls;
+} g_rw;
+
+static const int g_never_rewritten[] = {
+    __NR_rt_sigreturn, __NR_clone, __NR_clone3,      __NR_fork,       __NR_vfork,
+    __NR_execve,       __NR_execveat, __NR_exit,      __NR_exit_group, __NR_sigaltstack,
+    __NR_rt_sigsuspend,
+};
+
+static bool rewritable_syscall(long nr) {
+    for (size_t i = 0; i < sizeof(g_never_rewritten) / sizeof(g_never_rewritten[0]); i++) {
+        if (g_never_rewritten[i] == nr)
+            return false;
+    }
+    return nr >= 0 && nr < SYSCALL_TABLE_SIZE;
+}
+
+/* ---- The fast path: calls that arrive from rewritten sites -------------------------------- */
+
+static long fast_call(long nr, const long args[6], bool* slow) {
+    struct libos_thread* thread = libos_current();
+    long ret;
+
+    thread->ctx = NULL;
+    thread->syscall_nr = nr;
+    thread->in_syscall = true;
+    ret = libos_syscall_dispatch(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    thread->in_syscall = false;
+    if (log_current_level >= LOG_TRACE)
+        syscall_trace(nr, args, ret);
+    __atomic_fetch_add(&g_rw.fast_calls, 1, __ATOMIC_RELAXED);
+
+    /* A restart code or a signal to deliver needs the full context: the slow return. */
+    if ((ret <= -ERESTARTSYS && ret >= -ERESTARTNOHAND) || ret == -516 /* RESTART_RESTARTBLOCK */
+        || signal_pending())
+        *slow = true;
+    return ret;
+}
+
+/* The slow return: ctx is the app's state with the result in rax; the signals that arrived
+ * during the call are recorded first, then delivered as after any syscall. */
+static void fast_exit(struct pal_context* ctx, uint64_t host_signals, uint64_t guest_signals) {
+    struct libos_thread* thread = libos_current();
+    long ret = (long)ctx->rax;
+
+    thread->ctx = ctx;
+    for (int from_process = 0; from_process < 2; from_process++) {
+        uint64_t set = from_process ? guest_signals : host_signals;
+        while (set) {
+            int signo = __builtin_ctzll(set) + 1;
+            struct pal_event_info info = {
+                .signo = signo,
+                .in_pal = true, /* record only: delivery follows below */
+                .from_process = from_process,
+            };
+            set &= set - 1;
+            proc_handle_event(PAL_EVENT_HOST_SIGNAL, &info, ctx);
+        }
+    }
+    thread->ctx = ctx;
+    signal_deliver_pending(ctx, &ret);
+}
+
+/* ---- Patching ----------------------------------------------------------------------------- */
+
+static bool within_rel32(uint64_t from, uint64_t to) {
+    int64_t delta = (int64_t)(to - from);
+    return delta > INT32_MIN / 2 && delta < INT32_MAX / 2;
+}
+
+static int stub_page_new(uint64_t site, struct stub_page** out) {
+    static const int64_t hints[] = {-(32L << 20), 32L << 20, -(256L << 20), 256L << 20,
+                                    -(1L << 30)};
+    uint64_t entry = pal_fast_entry_address();
+
+    if (g_rw.page_count == MAX_STUB_PAGES)
+        return -ENOMEM;
+    for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
+        uint64_t hint = ((site & ~0xfffffUL) + hints[i]) & ~(STUB_PAGE_SIZE - 1UL);
+        long addr = mm_map(hint, STUB_PAGE_SIZE, PROT_READ | PROT_EXEC,
+                           MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+        if (addr < 0)
+            continue;
+        if (!within_rel32(site, (uint64_t)addr) ||
+            pal_code_write((uint64_t)addr, &entry, sizeof(entry)) < 0) {
+            mm_unmap((uint64_t)addr, STUB_PAGE_SIZE);
+            continue;
+        }
+        mm_set_name((uint64_t)addr, (uint64_t)addr + STUB_PAGE_SIZE, "[kernite-stubs]");
+        struct stub_page* page = &g_rw.pages[g_rw.page_count++];
+        page->base = (uint64_t)addr;
+        page->used = STUB_FIRST_SLOT;
+        *out = page;
+        return 0;
+    }
+    return -ENOMEM;
+}
+
+static int stub_alloc(uint64_t site, uint64_t* out) {
+    struct stub_page* page = NULL;
+
+    for (size_t i = 0; i < g_rw.page_count && !page; i++) {
+        if (g_rw.pages[i].used + STUB_SIZE <= STUB_PAGE_SIZE &&
+            within_rel32(site, g_rw.pages[i].base))
+            page = &g_rw.pages[i];
+    }
+    if (!page) {
+        int ret = stub_page_new(site, &page);
+        if (ret < 0)
+            return ret;
+    }
+    *out = page->base + page->used;
+    page->used += STUB_SIZE;
+    return 0;
+}
+
+static void put32(uint8_t* p, uint32_t v) {
+    memcpy(p, &v, sizeof(v));
+}
+
+/* The stub: mov $nr, %eax; lea resume(%rip), %r11; jmp *entry(%rip). */
+static int stub_write(uint64_t stub, uint64_t page, long nr, uint64_t resume) {
+    uint8_t code[STUB_SIZE];
+
+    memset(code, 0xcc, sizeof(code));
+    code[0] = 0xb8;
+    put32(code + 1, (uint32_t)nr);
+    code[5] = 0x4c;
+    code[6] = 0x8d;
+    code[7] = 0x1d;
+    put32(code + 8, (uint32_t)(resume - (stub + 12)));
+    code[12] = 0xff;
+    code[13] = 0x25;
+    put32(code + 14, (uint32_t)(page - (stub + 18)));
+    return pal_code_write(stub, code, sizeof(code));
+}
+
+static bool site_matches(uint64_t site, long nr) {
+    struct mm_region r;
+    const uint8_t* p = (const uint8_t*)(site - 5);
+    uint32_t imm;
+    bool ok;
+
+    if (mm_lookup(site - 5, 7, &r) < 0)
+        return false;
+    ok = r.file && (r.flags & MAP_PRIVATE) && (r.prot & PROT_EXEC) && (r.prot & PROT_READ);
+    vfs_file_put(r.file);
+    if (!ok)
+        return false;
+    memcpy(&imm, p + 1, sizeof(imm));
+    return p[0] == 0xb8 && imm == (uint32_t)nr && p[5] == 0x0f && p[6] == 0x05 &&
+           ((site - 5) >> 6) == ((site - 1) >> 6);
+}
+
+static int site_patch(uint64_t site, long nr) {
+    uint64_t start = site - 5;
+    uint64_t stub;
+    uint8_t rel[4];
+    int ret;
+
+    ret = stub_alloc(site, &stub);
+    if (ret < 0)
+        return ret;
+    ret = stub_write(stub, stub & ~(STUB_PAGE_SIZE - 1UL), nr, site + 2);
+    if (ret < 0)
+        return ret;
+
+    put32(rel, (uint32_t)(stub - (start + 5)));
+    u64map_put(&g_rw.sites, site, (void*)(uintptr_t)SITE_PATCHING);
+    ret = pal_code_write(start, "\xcc", 1);
+    if (ret == 0)
+        ret = pal_code_write(start + 1, rel, sizeof(rel));
+    if (ret == 0)
+        ret = pal_code_write(start, "\xe9", 1);
+    return ret;
+}
+
+void rewrite_consider(uint64_t site, long nr) {
+    void* state;
+
+    if (!g_rw.enabled || !rewritable_syscall(nr))
+        return;
+    spinlock_lock(&g_rw.lock);
+    state = u64map_get(&g_rw.sites, site);
+    if (!state) {
+        enum site_state result = SITE_REFUSED;
+        if (site_matches(site, nr) && site_patch(site, nr) == 0) {
+            result = SITE_PATCHED;
+            g_rw.patched++;
+        }
+        u64map_put(&g_rw.sites, site, (void*)(uintptr_t)result);
+    }
+    spinlock_unlock(&g_rw.lock);
+}
+
+bool rewrite_owns_breakpoint(uint64_t addr) {
+    void* state;
+
+    spinlock_lock(&g_rw.lock);
+    state = u64map_get(&g_rw.sites, addr + 5);
+    spinlock_unlock(&g_rw.lock);
+    return state == (void*)(uintptr_t)SITE_PATCHING || state == (void*)(uintptr_t)SITE_PATCHED;
+}
+
+void rewrite_count_trap(uint64_t site) {
+    spinlock_lock(&g_rw.lock);
+    uintptr_t count = (uintptr_t)u64map_get(&g_rw.traps, site);
+    u64map_put(&g_rw.traps, site, (void*)(count + 1));
+    spinlock_unlock(&g_rw.lock);
+}
+
+void rewrite_forget(void) {
+    spinlock_lock(&g_rw.lock);
+    u64map_destroy(&g_rw.sites);
+    memset(&g_rw.sites, 0, sizeof(g_rw.sites));
+    g_rw.page_count = 0;
+    spinlock_unlock(&g_rw.lock);
+}
+
+void rewrite_report(void) {
+    uint64_t total = 0;
+    size_t pos = 0;
+    uint64_t site;
+    void* value;
+
+    if (log_current_level < LOG_DEBUG)
+        return;
+    while (u64map_next(&g_rw.traps, &pos, &site, &value))
+        total += (uintptr_t)value;
+    log_debug("syscall rewriting %s: %lu sites patched, %lu fast calls, %lu syscalls trapped",
+              g_rw.enabled ? "on" : "off", g_rw.patched, g_rw.fast_calls, total);
+    for (int rank = 0; rank < 10; rank++) {
+        uint64_t best_site = 0, best = 0;
+        pos = 0;
+        while (u64map_next(&g_rw.traps, &pos, &site, &value)) {
+            if ((uintptr_t)value > best) {
+                best = (uintptr_t)value;
+                best_site = site;
+            }
+        }
+        if (!best)
+            break;
+        log_debug("  trapped %lu times at %#lx", best, best_site);
+        u64map_put(&g_rw.traps, best_site, NULL);
+    }
+}
+
+void rewrite_init(const struct manifest* m) {
+    g_rw.enabled = m->syscall_rewriting;
+    if (g_rw.enabled && pal_code_write(0, NULL, 0) == -ENOSYS) {
+        log_debug("syscall rewriting off: the host gives no way to write code");
+        g_rw.enabled = false;
+    }
+    pal_set_fast_syscall_handlers(fast_call, fast_exit);
+}

@@ -1,0 +1,146 @@
+/* The syscall fast path: calls from rewritten app syscall sites, and how host signals that
+ * arrive meanwhile are held back until the call has returned. */
+#include <asm/unistd.h>
+#include <linux/errno.h>
+#include <linux/fcntl.h>
+
+#include "pal_direct.h"
+#include "rt.h"
+
+/* What pal_fast_entry pushes, lowest address first. */
+struct pal_fast_frame {
+    uint8_t xmm[16][16];
+    uint64_t pad;
+    uint64_t r15, r14, r13, r12, rbp, rbx, r9, r8, r10, rdx, rsi, rdi, rflags;
+};
+
+_Static_assert(offsetof(struct pal_tcb, fast_stack_top) == 56, "fastcall.S offsets");
+_Static_assert(offsetof(struct pal_tcb, fast_app_rsp) == 64, "fastcall.S offsets");
+_Static_assert(offsetof(struct pal_tcb, fast_app_ret) == 72, "fastcall.S offsets");
+_Static_assert(offsetof(struct pal_tcb, fast_active) == 80, "fastcall.S offsets");
+_Static_assert(offsetof(struct pal_tcb, fast_slow_exit) == 84, "fastcall.S offsets");
+_Static_assert(offsetof(struct pal_tcb, fast_deferred) == 88, "fastcall.S offsets");
+_Static_assert(offsetof(struct pal_tcb, fast_deferred_guest) == 96, "fastcall.S offsets");
+_Static_assert(sizeof(struct pal_fast_frame) == 264 + 13 * 8, "fastcall.S frame");
+
+extern char pal_fast_entry[], pal_fast_exit_window[], pal_fast_slow_trap[],
+    pal_fast_exit_window_end[];
+
+static pal_fast_syscall_fn g_fast_call;
+static pal_fast_exit_fn g_fast_exit;
+static int g_self_mem_fd = -1;
+
+static inline struct pal_tcb* current_tcb(void) {
+    struct pal_tcb* tcb;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(tcb));
+    return tcb;
+}
+
+void pal_set_fast_syscall_handlers(pal_fast_syscall_fn call, pal_fast_exit_fn exit) {
+    g_fast_call = call;
+    g_fast_exit = exit;
+}
+
+uint64_t pal_fast_entry_address(void) {
+    return (uint64_t)pal_fast_entry;
+}
+
+long pal_fast_dispatch(struct pal_fast_frame* f, long nr) {
+    struct pal_tcb* tcb = current_tcb();
+    const long args[6] = {(long)f->rdi, (long)f->rsi, (long)f->rdx,
+                          (long)f->r10, (long)f->r8,  (long)f->r9};
+    bool slow = false;
+    long ret = g_fast_call(nr, args, &slow);
+
+    if (slow)
+        tcb->fast_slow_exit = 1;
+    return ret;
+}
+
+/* The return to the app after a fast call, done from a host signal handler with the app's
+ * complete state in ctx: what a trap would have given the library OS. */
+static void fast_finish(struct pal_tcb* tcb, struct pal_context* ctx) {
+    uint64_t host = __atomic_exchange_n(&tcb->fast_deferred, 0, __ATOMIC_ACQ_REL);
+    uint64_t guest = __atomic_exchange_n(&tcb->fast_deferred_guest, 0, __ATOMIC_ACQ_REL);
+
+    ctx->rip = ctx->rcx;
+    tcb->fast_slow_exit = 0;
+    tcb->fast_active = 0;
+    g_fast_exit(ctx, host, guest);
+}
+
+/* The slow return of a fast call: true if the trap at ctx was it. */
+bool pal_fast_handle_trap(int signo, struct pal_context* ctx) {
+    struct pal_tcb* tcb = current_tcb();
+
+    if (!tcb || !tcb->fast_active || signo != 4 /* SIGILL */ ||
+        ctx->rip != (uint64_t)pal_fast_slow_trap)
+        return false;
+    fast_finish(tcb, ctx);
+    return true;
+}
+
+/* An asynchronous signal (signo as the guest will see it) that interrupted library OS code of
+ * a fast call is held back until the call returns; in the exit window, where only rip is not
+ * the app's, the return is finished here. Returns false if no fast call was interrupted. */
+bool pal_fast_handle_async(int signo, bool from_process, bool in_pal, struct pal_context* ctx) {
+    struct pal_tcb* tcb = current_tcb();
+    uint64_t rip = ctx->rip;
+
+    if (!tcb || !tcb->fast_active || !in_pal)
+        return false;
+    if (signo > 0 && signo <= 64 && signo != PAL_SIGNAL_INTERRUPT)
+        __atomic_fetch_or(from_process ? &tcb->fast_deferred_guest : &tcb->fast_deferred,
+                          1ULL << (signo - 1), __ATOMIC_ACQ_REL);
+    if (rip >= (uint64_t)pal_fast_exit_window && rip < (uint64_t)pal_fast_exit_window_end) {
+        fast_finish(tcb, ctx);
+        return true;
+    }
+    tcb->interrupted = 1;
+    tcb->fast_slow_exit = 1;
+    return true;
+}
+
+bool pal_fast_active(void) {
+    struct pal_tcb* tcb = current_tcb();
+    return tcb && tcb->fast_active;
+}
+
+/* KERNITE_SYSCALL_REWRITING=0 in the host environment withholds code writing, which turns
+ * the rewriting off in every process of the app, children included. */
+static bool rewriting_withheld(char** envp) {
+    static const char name[] = "KERNITE_SYSCALL_REWRITING=";
+
+    for (size_t i = 0; envp && envp[i]; i++) {
+        if (!strncmp(envp[i], name, sizeof(name) - 1))
+            return !strcmp(envp[i] + sizeof(name) - 1, "0");
+    }
+    return false;
+}
+
+int pal_fast_init(char** envp) {
+    if (rewriting_withheld(envp))
+        return -ENOSYS;
+    long fd = HOST_SYSCALL4(__NR_openat, AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0)
+        return (int)fd;
+    g_self_mem_fd = (int)fd;
+    return 0;
+}
+
+int pal_code_write(uint64_t addr, const void* bytes, size_t size) {
+    if (g_self_mem_fd < 0)
+        return -ENOSYS;
+    if (addr + size < addr || (addr < (uint64_t)_end && addr + size > (uint64_t)__executable_start))
+        return -EINVAL;
+    for (size_t done = 0; done < size;) {
+        long n = HOST_SYSCALL4(__NR_pwrite64, g_self_mem_fd, (const char*)bytes + done,
+                               size - done, addr + done);
+        if (n == -EINTR)
+            continue;
+        if (n <= 0)
+            return n ? (int)n : -EIO;
+        done += n;
+    }
+    return 0;
+}
