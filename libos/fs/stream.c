@@ -1,4 +1,5 @@
 /* Files over a host stream whose position the host keeps: stdio, pipes, host ttys and FIFOs. */
+#include "net/net.h"
 #include "vfs.h"
 
 /* Calls that may block are made with the interrupt protocol of the PAL, so a signal for the
@@ -122,6 +123,9 @@ int vfs_stream_file_new(pal_handle_t* h, const char* name, int flags, struct lib
     if (ret < 0)
         return ret;
     vfs_stat_from_pal(&ps, &st);
+    /* A host socket (inherited over fork, received by SCM_RIGHTS) is a guest socket again. */
+    if (S_ISSOCK(st.st_mode))
+        return net_socket_file_new(h, /*domain=*/-1, 0, 0, flags, out);
     stream_name(&st, name, label, sizeof(label));
 
     f = vfs_file_new(&vfs_stream_ops, label, flags, st.st_mode & S_IFMT);

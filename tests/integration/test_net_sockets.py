@@ -1,0 +1,11 @@
+"""Sockets and event files under Kernite: C programs that print one outcome per behaviour, run
+natively and under Kernite with the same output expected."""
+
+from conftest import DATA, build_c_program
+
+NET = DATA / "net"
+
+
+def test_sockets_tcp_udp_unix_options_scm_rights_fork_and_sendfile(compare, tmp_path):
+    exe = build_c_program(NET / "sockets.c", tmp_path)
+    compare(exe, [], mounts=[tmp_path])
