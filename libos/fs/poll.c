@@ -1,6 +1,9 @@
-/* poll, ppoll, select, pselect6: host streams wait in the host; all other files are ready. */
+/* poll, ppoll, select, pselect6, and the wait path they share with epoll: host streams wait in
+ * the host, files the library OS serves itself answer through their poll operation, and all
+ * other files are ready. */
+#include "poll.h"
+
 #include "proc.h"
-#include "vfs.h"
 
 #define POLL_MAX_FDS (1 << 16)
 #define NS_PER_SEC   1000000000LL
@@ -9,6 +12,7 @@
 #define ALWAYS_READY (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
 
 struct poll_set {
+    struct vfs_waiter waiter; /* must stay first */
     size_t count;
     struct libos_file** files; /* NULL: fd negative (ignored) or not open (POLLNVAL) */
     pal_handle_t** handles;    /* set for files the host polls */
@@ -61,13 +65,18 @@ static void poll_set_add(struct poll_set* s, size_t i, int fd, short events) {
 }
 
 /* Fills the revents of files the library OS answers itself; returns how many are ready. */
-static size_t poll_local(struct poll_set* s) {
-    size_t ready = 0;
+static long poll_local(struct vfs_waiter* w, sigset64_t* signals) {
+    struct poll_set* s = (struct poll_set*)w;
+    long ready = 0;
 
     for (size_t i = 0; i < s->count; i++) {
+        struct libos_file* f = s->files[i];
+
         if (s->bad[i])
             s->revents[i] = POLLNVAL;
-        else if (s->files[i] && !s->handles[i])
+        else if (f && f->ops->poll)
+            s->revents[i] = f->ops->poll(f, s->events[i], signals);
+        else if (f && !s->handles[i])
             s->revents[i] = (short)(s->events[i] & ALWAYS_READY);
         else
             continue;
@@ -78,11 +87,19 @@ static size_t poll_local(struct poll_set* s) {
 }
 
 /* Asks the host about the host handles, keeping the answers already given for the rest
- * (the PAL reports 0 for a NULL handle). */
-static long poll_host(struct poll_set* s, int64_t timeout_ns) {
-    short* host_revents = calloc(s->count ? s->count : 1, sizeof(short));
+ * (the PAL reports 0 for a NULL handle). With no host handle, only a wait for time or a
+ * signal needs the host. */
+static long poll_host(struct vfs_waiter* w, int64_t timeout_ns, long local_ready) {
+    struct poll_set* s = (struct poll_set*)w;
+    bool any_host = false;
+    short* host_revents;
     long ret;
 
+    for (size_t i = 0; i < s->count; i++)
+        any_host |= s->handles[i] != NULL;
+    if (!any_host && timeout_ns == 0)
+        return local_ready;
+    host_revents = calloc(s->count ? s->count : 1, sizeof(short));
     if (!host_revents)
         return -ENOMEM;
     ret = pal_stream_poll(s->handles, s->events, host_revents, s->count, timeout_ns);
@@ -96,21 +113,78 @@ static long poll_host(struct poll_set* s, int64_t timeout_ns) {
         }
     }
     free(host_revents);
-    return ret == -EINTR ? -ERESTARTNOHAND : ret;
+    return ret;
 }
 
-/* Waits as poll(2) does; returns the number of entries with events, 0 on timeout. */
-static long poll_wait(struct poll_set* s, int64_t timeout_ns) {
-    size_t ready = poll_local(s);
-    bool any_host = false;
+/* Signals that would run a handler or end the process now (not those a signalfd waits for). */
+static bool signal_deliverable(void) {
+    struct libos_thread* t = libos_current();
+    sigset64_t pending = __atomic_load_n(&t->pending, __ATOMIC_ACQUIRE) |
+                         __atomic_load_n(&g_process.pending, __ATOMIC_ACQUIRE);
 
-    for (size_t i = 0; i < s->count; i++)
-        any_host |= s->handles[i] != NULL;
-    if (!any_host && (ready || timeout_ns == 0))
-        return (long)ready;
-    if (!ready && timeout_ns != 0 && vfs_before_block() < 0)
-        return -ERESTARTNOHAND;
-    return poll_host(s, ready ? 0 : timeout_ns);
+    return !proc_current()->helper && (pending & ~t->sigmask);
+}
+
+/* Marks the thread as waiting for signals (as rt_sigtimedwait does), so that one of them, even
+ * blocked, is steered to this thread and cuts its host wait short. */
+static void signal_wait_for(sigset64_t signals) {
+    spinlock_lock(&g_process.lock);
+    proc_current()->sigwaiting = signals;
+    signal_retarget_locked();
+    spinlock_unlock(&g_process.lock);
+}
+
+static uint64_t monotonic_ns(void) {
+    uint64_t ns = 0;
+
+    pal_clock_get(PAL_CLOCK_MONOTONIC, &ns);
+    return ns;
+}
+
+long vfs_wait(struct vfs_waiter* w, int64_t timeout_ns) {
+    uint64_t start = timeout_ns > 0 ? monotonic_ns() : 0;
+    sigset64_t waiting = 0;
+    long ret;
+
+    for (;;) {
+        sigset64_t signals = 0;
+        int64_t left = timeout_ns;
+
+        pal_thread_clear_interrupt();
+        ret = w->local(w, &signals);
+        if (ret < 0)
+            break;
+        if (signals != waiting) {
+            signal_wait_for(signals);
+            waiting = signals;
+        }
+        if (timeout_ns > 0) {
+            left = timeout_ns - (int64_t)(monotonic_ns() - start);
+            left = left > 0 ? left : 0;
+        }
+        if (!ret && left != 0 && signal_deliverable()) {
+            ret = -ERESTARTNOHAND;
+            break;
+        }
+        ret = w->host(w, ret ? 0 : left, ret);
+        if (ret != -EINTR)
+            break;
+        if (signal_deliverable()) {
+            ret = -ERESTARTNOHAND;
+            break;
+        }
+        /* A signal a signalfd waits for, or a host interruption with nothing for the app:
+         * look again with what is left of the time. */
+    }
+    if (waiting)
+        signal_wait_for(0);
+    return ret;
+}
+
+static long poll_wait(struct poll_set* s, int64_t timeout_ns) {
+    s->waiter.local = poll_local;
+    s->waiter.host = poll_host;
+    return vfs_wait(&s->waiter, timeout_ns);
 }
 
 static long do_poll(struct pollfd* app_fds, unsigned int nfds, int64_t timeout_ns) {
@@ -149,7 +223,7 @@ long sys_poll(struct pollfd* fds, unsigned int nfds, int timeout_ms) {
     return do_poll(fds, nfds, timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
 }
 
-static int timespec_to_ns(const struct linux_timespec* app_ts, int64_t* ns) {
+int vfs_wait_timespec_ns(const struct linux_timespec* app_ts, int64_t* ns) {
     struct linux_timespec ts;
     int ret;
 
@@ -167,7 +241,7 @@ static int timespec_to_ns(const struct linux_timespec* app_ts, int64_t* ns) {
 }
 
 /* A signal mask for the call's duration, as ppoll and pselect6 take one. */
-static int mask_install(const sigset64_t* app_mask, size_t size) {
+int vfs_wait_mask_install(const sigset64_t* app_mask, size_t size) {
     sigset64_t mask;
     int ret;
 
@@ -183,7 +257,7 @@ static int mask_install(const sigset64_t* app_mask, size_t size) {
 }
 
 /* An interrupted call leaves the old mask for signal delivery to put back. */
-static void mask_done(int installed, long ret) {
+void vfs_wait_mask_done(int installed, long ret) {
     if (installed == 1 && ret != -ERESTARTNOHAND)
         signal_mask_restore();
 }
@@ -192,15 +266,15 @@ long sys_ppoll(struct pollfd* fds, unsigned int nfds, const struct linux_timespe
                const sigset64_t* app_mask, size_t mask_size) {
     int64_t ns;
     int installed;
-    long ret = timespec_to_ns(app_ts, &ns);
+    long ret = vfs_wait_timespec_ns(app_ts, &ns);
 
     if (ret < 0)
         return ret;
-    installed = mask_install(app_mask, mask_size);
+    installed = vfs_wait_mask_install(app_mask, mask_size);
     if (installed < 0)
         return installed;
     ret = do_poll(fds, nfds, ns);
-    mask_done(installed, ret);
+    vfs_wait_mask_done(installed, ret);
     return ret;
 }
 
@@ -308,13 +382,6 @@ static long select_checked(int nfds, uint64_t* r, uint64_t* w, uint64_t* x, int6
     return do_select(nfds, sets, timeout_ns);
 }
 
-static uint64_t monotonic_ns(void) {
-    uint64_t ns = 0;
-
-    pal_clock_get(PAL_CLOCK_MONOTONIC, &ns);
-    return ns;
-}
-
 /* select writes back the time it did not use, as Linux does. */
 long sys_select(int nfds, uint64_t* r, uint64_t* w, uint64_t* x, struct linux_timeval* app_tv) {
     struct linux_timeval tv;
@@ -352,7 +419,7 @@ long sys_pselect6(int nfds, uint64_t* r, uint64_t* w, uint64_t* x,
     struct pselect_sigmask sm = {NULL, 0};
     int64_t ns;
     int installed;
-    long ret = timespec_to_ns(app_ts, &ns);
+    long ret = vfs_wait_timespec_ns(app_ts, &ns);
 
     if (ret < 0)
         return ret;
@@ -361,10 +428,10 @@ long sys_pselect6(int nfds, uint64_t* r, uint64_t* w, uint64_t* x,
         if (ret < 0)
             return ret;
     }
-    installed = mask_install(sm.mask, sm.size);
+    installed = vfs_wait_mask_install(sm.mask, sm.size);
     if (installed < 0)
         return installed;
     ret = select_checked(nfds, r, w, x, ns);
-    mask_done(installed, ret);
+    vfs_wait_mask_done(installed, ret);
     return ret;
 }

@@ -85,6 +85,10 @@ struct vfs_file_ops {
     int (*utimens)(struct libos_file* f, const int64_t times[4]);
     int (*mmap)(struct libos_file* f, uint64_t addr, size_t size, int prot, int flags,
                 uint64_t offset);
+    /* Readiness of a file the library OS serves itself without a host handle (signalfd):
+     * the POLL* bits of events ready now; adds to *signals the signals whose arrival changes
+     * that. NULL: a pollable host handle asks the host, any other file is always ready. */
+    short (*poll)(struct libos_file* f, short events, sigset64_t* signals);
     /* Fills a directory's listing (directories only). */
     int (*list)(struct libos_file* f, struct vfs_dir_list* list);
     /* Frees what the file owns; called once, when the last reference goes. */
