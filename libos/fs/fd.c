@@ -351,6 +351,10 @@ long sys_fcntl(int fd, int cmd, uint64_t arg) {
         case F_GETOWN:
             ret = 0;
             break;
+        case F_SETOWN:
+            /* O_ASYNC is kept as a flag but raises no SIGIO, so there is no owner to keep. */
+            ret = 0;
+            break;
         default:
             ret = -EINVAL;
             break;

@@ -36,6 +36,20 @@ static long ioctl_fionbio(int fd, struct libos_file* f, uint64_t arg) {
     return 0;
 }
 
+/* The same flag as F_SETFL's O_ASYNC, and with the same limit: no SIGIO is ever raised. */
+static long ioctl_fioasync(struct libos_file* f, uint64_t arg) {
+    int on;
+    long ret = copy_from_app(&on, (const void*)arg, sizeof(on));
+
+    if (ret < 0)
+        return ret;
+    if (on)
+        __atomic_or_fetch(&f->flags, O_ASYNC, __ATOMIC_RELAXED);
+    else
+        __atomic_and_fetch(&f->flags, ~O_ASYNC, __ATOMIC_RELAXED);
+    return 0;
+}
+
 /* Bytes left to read: the host knows for its streams, the file size tells for the rest. */
 static long ioctl_fionread(struct libos_file* f, uint64_t arg) {
     struct linux_stat st;
@@ -98,6 +112,9 @@ long sys_ioctl(int fd, unsigned int request, uint64_t arg) {
             goto out;
         case FIONREAD:
             ret = ioctl_fionread(f, arg);
+            goto out;
+        case FIOASYNC:
+            ret = ioctl_fioasync(f, arg);
             goto out;
         case TIOCGPGRP:
         case TIOCSPGRP:

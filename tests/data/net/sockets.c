@@ -340,8 +340,15 @@ static void options_and_ioctls(void) {
     CHECK(ioctl(sv[0], FIONBIO, &one) == 0 && (fcntl(sv[0], F_GETFL) & O_NONBLOCK));
     CHECK(write(sv[1], "12345", 5) == 5);
     CHECK(ioctl(sv[0], FIONREAD, &v) == 0 && v == 5);
+    /* nginx sets these on its channels to the workers; no SIGIO is wanted here. */
+    signal(SIGIO, SIG_IGN);
+    CHECK(fcntl(sv[0], F_SETOWN, getpid()) == 0);
+    CHECK(ioctl(sv[0], FIOASYNC, &one) == 0 && (fcntl(sv[0], F_GETFL) & O_ASYNC));
+    v = 0;
+    CHECK(ioctl(sv[0], FIOASYNC, &v) == 0 && !(fcntl(sv[0], F_GETFL) & O_ASYNC));
+    signal(SIGIO, SIG_DFL);
     printf("options: SO_REUSEADDR/REUSEPORT/KEEPALIVE/RCVBUF/SNDBUF/LINGER/TYPE, TCP_NODELAY, "
-           "IPV6_V6ONLY; FIONBIO, FIONREAD ok\n");
+           "IPV6_V6ONLY; FIONBIO, FIONREAD, FIOASYNC, F_SETOWN ok\n");
     close(sv[0]);
     close(sv[1]);
     CHECK(socket(AF_INET, SOCK_STREAM, 0) >= 0);
