@@ -30,6 +30,7 @@ test: deps
 
 bench: all
 	KERNITE_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/run
+	KERNITE_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/net
 
 install: $(BUILD)/build.ninja
 	meson configure $(BUILD) --prefix=$(PREFIX)
