@@ -39,4 +39,10 @@ int pseudo_open(struct vfs_mount* m, const char* rel, int flags, uint32_t mode,
                 struct libos_file** out);
 int pseudo_access(struct vfs_mount* m, const char* rel, int mode);
 
+/* /proc/PID of other guest processes (libos/proc/procfs.c). */
+bool procfs_match_other_pid(const char* name, struct pseudo_ctx* ctx);
+int procfs_list_other_pids(const struct pseudo_ctx* ctx, struct vfs_dir_list* list,
+                           uint8_t type);
+extern const struct pseudo_node procfs_other_pid_dir[];
+
 #endif

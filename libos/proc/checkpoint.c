@@ -435,7 +435,9 @@ static int restore_process(const uint8_t* payload, uint64_t length) {
     int ret = thread_init_main();
     if (ret < 0)
         return ret;
-    /* thread_init_main sets defaults; the parent's limits replace them. */
+    /* thread_init_main sets defaults (a new group and session); the parent's replace them. */
+    g_process.pgid = p.pgid;
+    g_process.sid = p.sid;
     memcpy(g_process.rlimits, p.rlimits, sizeof(p.rlimits));
     mm_brk_restore(p.brk_start, p.brk_current);
     return 0;

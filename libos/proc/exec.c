@@ -7,6 +7,7 @@
 #include "loader/loader.h"
 #include "mm/mm.h"
 #include "proc.h"
+#include "process.h"
 #include "vfs.h"
 
 /* Linux's limits on what execve copies: each string at most MAX_ARG_STRLEN, all of them
@@ -188,6 +189,10 @@ static void exec_replace_image(const char* path, char** argv, char** envp) {
     struct pal_context* ctx = self->ctx;
     struct pal_context saved = *ctx;
 
+    /* Others see the new command line before the close-on-exec fds close: a parent that
+     * waits for that EOF then finds the new program in /proc, as it does on Linux. */
+    exec_set_cmdline(argv);
+    leader_note_exec();
     mm_unmap_all();
     rewrite_forget();
     fd_close_on_exec();
@@ -206,7 +211,6 @@ static void exec_replace_image(const char* path, char** argv, char** envp) {
     ctx->gs = saved.gs;
     ctx->fs = saved.fs;
     ctx->fpstate = NULL;
-    exec_set_cmdline(argv);
 }
 
 static long exec_common(int dirfd, const char* app_path, const uint64_t* app_argv,

@@ -1,18 +1,11 @@
-/* fork, vfork and clone without CLONE_VM: a child process built from a checkpoint; its pid,
- * wait and kill.
+/* fork, vfork and clone without CLONE_VM: a child process built from a checkpoint; wait and
+ * kill.
  *
- * Guest pids: the first process is the leader and hands them out, counting up from 2 (pids are
- * not reused). On its first fork the leader makes a message channel and a helper thread that
- * serves it; every child inherits the client end. A request is one message carrying the write
- * end of a fresh pipe; the leader writes the new pid (4 bytes) into it and closes it. When the
- * leader has exited, a fork in a remaining process fails with EAGAIN.
- *
- * Children: each process knows its own children (guest pid to host pid). Their host exit status
- * mirrors the guest one, so wait4 and waitid ask the host (through the PAL) and translate pids.
- * SIGCHLD comes from the host when a child ends. Known limits: orphans are not re-parented
- * (getppid keeps the old value), signals reach only children (kill of another guest pid
- * returns ESRCH), process groups of children are not tracked (waits and kills for a group
- * mean all children), and rusage reads zero. */
+ * Guest pids and the table of all processes belong to the leader (leader.c). Children: each
+ * process knows its own children (guest pid to host pid). Their host exit status mirrors the
+ * guest one, so wait4 and waitid ask the host (through the PAL) and translate pids. SIGCHLD
+ * comes from the host when a child ends. Known limits: waits for a process group (pid 0 or
+ * < -1) wait for any child, and rusage reads zero. */
 #include "errstr.h"
 #include "libos.h"
 #include "syscall/syscall_table.h"
@@ -32,14 +25,6 @@
 
 #define MAX_CHILDREN 4096
 
-pal_handle_t* g_leader_channel;
-
-static struct {
-    spinlock_t lock;
-    int next_pid;
-    pal_handle_t* server; /* the leader's end */
-} g_leader = {.next_pid = 2};
-
 struct child {
     int pid;
     int host_pid;
@@ -50,92 +35,6 @@ static struct {
     struct child list[MAX_CHILDREN];
     int count;
 } g_children;
-
-/* ---- Guest pids --------------------------------------------------------------------------- */
-
-static int leader_next_pid(void) {
-    spinlock_lock(&g_leader.lock);
-    int pid = g_leader.next_pid++;
-    spinlock_unlock(&g_leader.lock);
-    return pid;
-}
-
-static void leader_serve(void* arg) {
-    for (;;) {
-        pal_handle_t* reply;
-        pal_thread_clear_interrupt();
-        if (pal_stream_recv_handles(g_leader.server, &reply, 1) < 0)
-            continue;
-        int pid = leader_next_pid();
-        pal_stream_write(reply, &pid, sizeof(pid), -1);
-        pal_stream_close(reply);
-    }
-}
-
-/* The leader's first fork sets up the channel its descendants ask for pids on. */
-static int leader_start(void) {
-    pal_handle_t* ends[2];
-    int ret = pal_channel_pair(/*packets=*/true, ends);
-
-    if (ret < 0)
-        return ret;
-    struct proc_thread* pt = calloc(1, sizeof(*pt));
-    if (!pt) {
-        ret = -ENOMEM;
-        goto fail;
-    }
-    pt->helper = true;
-    pt->base.sigmask = ~0ULL;
-    strlcpy(pt->name, "pids", sizeof(pt->name));
-    g_leader.server = ends[0];
-    ret = pal_thread_create(&pt->base.pal, leader_serve, pt);
-    if (ret < 0) {
-        free(pt);
-        goto fail;
-    }
-    g_leader_channel = ends[1];
-    return 0;
-fail:
-    g_leader.server = NULL;
-    pal_stream_close(ends[0]);
-    pal_stream_close(ends[1]);
-    return ret;
-}
-
-static int pid_request(void) {
-    pal_handle_t* pipe[2];
-    int pid = 0;
-    int ret = pal_pipe_open(0, pipe);
-
-    if (ret < 0)
-        return ret;
-    ret = pal_stream_send_handles(g_leader_channel, &pipe[1], 1);
-    pal_stream_close(pipe[1]);
-    if (ret == 0) {
-        long n;
-        while ((n = pal_stream_read(pipe[0], &pid, sizeof(pid), -1)) == -EINTR)
-            pal_thread_clear_interrupt(); /* the signal stays pending in the library OS */
-        ret = n == sizeof(pid) && pid > 1 ? pid : -EAGAIN;
-    } else {
-        ret = -EAGAIN;
-    }
-    pal_stream_close(pipe[0]);
-    return ret;
-}
-
-int process_pid_alloc(void) {
-    if (g_process.pid == 1) {
-        if (!g_leader_channel) {
-            int ret = leader_start();
-            if (ret < 0)
-                return ret;
-        }
-        return leader_next_pid();
-    }
-    if (!g_leader_channel)
-        return -EAGAIN;
-    return pid_request();
-}
 
 /* ---- Children ----------------------------------------------------------------------------- */
 
@@ -222,20 +121,23 @@ long process_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t
                   (unsigned long)(flags | exit_signal));
         return -ENOSYS;
     }
-    int pid = process_pid_alloc();
-    if (pid < 0)
-        return pid;
     ret = pal_process_create(&channel, &host_pid);
     if (ret < 0)
         return ret;
-    ret = fork_checkpoint(pid, channel, flags, stack, tls);
+    /* The leader learns the host pid with the new guest pid, so kill can reach it at once. */
+    int pid = leader_register_child(host_pid);
+    ret = pid;
+    if (pid > 0)
+        ret = fork_checkpoint(pid, channel, flags, stack, tls);
     pal_stream_close(channel);
-    if (ret == 0)
+    if (ret >= 0)
         ret = child_add(pid, host_pid);
     if (ret < 0) {
         struct pal_child_status st;
         pal_process_signal(host_pid, LINUX_SIGKILL, g_process.pid);
         pal_process_wait(host_pid, 0, &st);
+        if (pid > 0)
+            leader_note_reaped(pid);
         return ret;
     }
     if ((flags & CLONE_PARENT_SETTID) && copy_to_app((void*)parent_tid, &pid, sizeof(pid)) < 0)
@@ -293,6 +195,8 @@ static long wait_child(int pid, int options, bool nowait, struct pal_child_statu
     int host_pid = child_host_pid(pid);
 
     if (host_pid == -ECHILD)
+        host_pid = leader_adopted_host_pid(pid);
+    if (host_pid == -ECHILD)
         return -ECHILD;
     int pal_options = ((options & WNOHANG) ? PAL_WAIT_NOHANG : 0) |
                       (nowait ? PAL_WAIT_NOWAIT : 0);
@@ -306,7 +210,12 @@ static long wait_child(int pid, int options, bool nowait, struct pal_child_statu
         return -ERESTARTSYS;
     if (ret <= 0)
         return ret;
-    return child_guest_pid(st->host_pid, !nowait);
+    int guest = child_guest_pid(st->host_pid, !nowait);
+    if (!guest)
+        guest = leader_guest_pid_of_host(st->host_pid); /* an orphan the leader adopted */
+    if (guest > 0 && !nowait)
+        leader_note_reaped(guest);
+    return guest;
 }
 
 long process_wait4(int pid, int* status, int options, void* rusage) {
@@ -360,12 +269,12 @@ long process_waitid(int which, int id, void* info, int options, void* rusage) {
 
 /* ---- kill --------------------------------------------------------------------------------- */
 
-long process_kill(int pid, int signo) {
-    int host_pids[MAX_CHILDREN];
+static long kill_own_children(int pid, int signo) {
+    int host_pids[64];
     int count = 0;
 
     spinlock_lock(&g_children.lock);
-    for (int i = 0; i < g_children.count; i++) {
+    for (int i = 0; i < g_children.count && count < 64; i++) {
         if (pid <= 0 || g_children.list[i].pid == pid)
             host_pids[count++] = g_children.list[i].host_pid;
     }
@@ -375,4 +284,35 @@ long process_kill(int pid, int signo) {
     for (int i = 0; i < count; i++)
         pal_process_signal(host_pids[i], signo, g_process.pid);
     return 0;
+}
+
+static long kill_self(int signo) {
+    struct linux_siginfo info = {.signo = signo, .code = LINUX_SI_USER};
+    info.kill.pid = g_process.pid;
+    info.kill.uid = g_process.uid;
+    return signal_send(0, signo, &info);
+}
+
+/* kill(2) for every pid but the caller's own: the leader finds the processes (a group, or all
+ * for -1) and signals them; the caller signals itself when it is one of them. Without a leader
+ * only the caller's own children can be reached. */
+long process_kill(int pid, int signo) {
+    bool self = false;
+    long ret;
+
+    if (pid > 0) {
+        ret = leader_kill(pid, signo);
+        return ret == -ENOSYS ? kill_own_children(pid, signo) : ret;
+    }
+    if (pid == 0 || pid < -1)
+        ret = leader_kill_group(pid == 0 ? sys_getpgid(0) : -pid, signo, false, &self);
+    else
+        ret = leader_kill_group(0, signo, true, &self);
+    if (ret == -ENOSYS) {
+        self = pid == 0;
+        ret = kill_own_children(0, signo);
+    }
+    if (self && signo && !leader_shielded(signo))
+        kill_self(signo);
+    return ret;
 }

@@ -47,10 +47,6 @@ long sys_getpid(void) {
     return g_process.pid;
 }
 
-long sys_getppid(void) {
-    return g_process.ppid;
-}
-
 long sys_getuid(void) {
     return g_process.uid;
 }
@@ -272,44 +268,11 @@ long sys_setgroups(int size, const uint32_t* list) {
     return 0;
 }
 
-/* Until there are more processes, group and session ids can only name this process. */
+/* capget and capset name only the calling process. */
 static bool pid_is_self(int pid) {
     return pid == 0 || pid == g_process.pid;
 }
 
-long sys_getpgrp(void) {
-    return g_process.pgid;
-}
-
-long sys_getpgid(int pid) {
-    if (pid < 0)
-        return -EINVAL;
-    return pid_is_self(pid) ? g_process.pgid : -ESRCH;
-}
-
-/* The process leads its session, so it can only stay in its own group. */
-long sys_setpgid(int pid, int pgid) {
-    if (pid < 0 || pgid < 0)
-        return -EINVAL;
-    if (!pid_is_self(pid))
-        return -ESRCH;
-    if (pgid != 0 && pgid != g_process.pid)
-        return -EPERM;
-    return 0;
-}
-
-long sys_getsid(int pid) {
-    if (pid < 0)
-        return -EINVAL;
-    return pid_is_self(pid) ? g_process.sid : -ESRCH;
-}
-
-/* A process group leader may not start a new session; this one always leads its group. */
-long sys_setsid(void) {
-    return -EPERM;
-}
-
-/* There are no child processes yet (fork is not implemented), so waiting finds none. */
 long sys_wait4(int pid, int* status, int options, void* rusage) {
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
         return -EINVAL;

@@ -17,13 +17,46 @@ int checkpoint_write(pal_handle_t* channel, int child_pid, const struct pal_cont
  * returns 0 or a negative errno with the reason logged. */
 int checkpoint_read(pal_handle_t* channel, struct pal_context* ctx, uint64_t* fs_base);
 
-/* A fresh guest pid for a child, from the leader. */
-int process_pid_alloc(void);
+/* ---- The leader's process table (leader.c) ---- */
+
+#define PROC_CMDLINE_MAX 256 /* bytes of a command line the table keeps for /proc */
+#define PROC_LIST_MAX    256 /* pids one listing returns */
+
+/* What the leader knows of a guest process, for /proc/PID. */
+struct process_info {
+    int32_t pid, ppid, pgid, sid;
+    char state; /* 'S' alive, 'Z' exited and not yet reaped */
+    uint32_t cmdline_size;
+    char cmdline[PROC_CMDLINE_MAX];
+};
+
+/* Enters a new child (already started as host_pid) and returns its fresh guest pid. */
+int leader_register_child(int host_pid);
+void leader_note_exit(void);
+void leader_note_reaped(int pid);
+void leader_note_exec(void);
+int leader_setpgid(int pid, int pgid);
+int leader_setsid(void);
+int leader_getpgid(int pid);
+int leader_getsid(int pid);
+int leader_getppid(int pid);
+int leader_kill(int pid, int signo);
+/* kill(-pgid), or with all kill(-1); *caller_member: the caller must signal itself. */
+int leader_kill_group(int pgid, int signo, bool all, bool* caller_member);
+int leader_process_info(int pid, struct process_info* info);
+int leader_list_pids(int* pids, int max);
+/* As the init of a Linux pid namespace, pid 1 is not reached by a group signal (or one from
+ * another process) that has no handler in it. */
+bool leader_shielded(int signo);
+/* In the leader: host pid of an adopted orphan pid (-1 for any if there is one), or -ECHILD. */
+int leader_adopted_host_pid(int pid);
+int leader_guest_pid_of_host(int host_pid);
 
 long process_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid,
                    uint64_t tls);
 long process_wait4(int pid, int* status, int options, void* rusage);
 long process_waitid(int which, int id, void* info, int options, void* rusage);
+long sys_getpgid(int pid);
 /* kill(2) for a pid that is not the calling process. */
 long process_kill(int pid, int signo);
 

@@ -194,9 +194,8 @@ static struct linux_siginfo siginfo_from_self(int signo, int code) {
 long sys_kill(int pid, int signo) {
     if (signo < 0 || signo >= LIBOS_NSIG)
         return -EINVAL;
-    bool self = pid == g_process.pid || pid == 0 || (pid < -1 && -pid == g_process.pgid);
-    if (!self)
-        return process_kill(pid, signo);
+    if (pid != g_process.pid)
+        return process_kill(pid, signo); /* groups, which may hold the caller, too */
     struct linux_siginfo info = siginfo_from_self(signo, LINUX_SI_USER);
     return signal_send(0, signo, &info);
 }

@@ -20,11 +20,16 @@
 #define HOST_SIGSTOP        19
 #define HOST_SIGCONT        18
 #define HOST_SI_QUEUE       (-1)
+#define HOST_PR_SET_CHILD_SUBREAPER 36
 
 /* Most handles one send_handles call carries (the kernel allows 253 per message). */
 #define HANDLES_PER_MESSAGE 64
 
 char** g_host_envp;
+
+/* Set in a process started by pal_process_create; the first Kernite process has it clear. */
+static bool g_started_as_child;
+static bool g_reaper_set;
 
 struct host_iovec {
     void* base;
@@ -115,6 +120,15 @@ static __attribute__((noreturn)) void child_exec(const char* exe, int fd) {
     __builtin_unreachable();
 }
 
+/* The first Kernite process adopts the host processes of orphaned descendants, so that the
+ * library OS's pid 1 can reap them as Linux's init would. */
+static void become_subreaper(void) {
+    if (g_started_as_child || g_reaper_set)
+        return;
+    g_reaper_set = true;
+    HOST_SYSCALL2(__NR_prctl, HOST_PR_SET_CHILD_SUBREAPER, 1);
+}
+
 int pal_process_create(pal_handle_t** channel, int* host_pid) {
     pal_handle_t* ends[2];
     char exe[1024];
@@ -122,6 +136,7 @@ int pal_process_create(pal_handle_t** channel, int* host_pid) {
 
     if (ret < 0)
         return ret;
+    become_subreaper();
     ret = pal_channel_pair(false, ends);
     if (ret < 0)
         return ret;
@@ -142,6 +157,7 @@ int pal_process_create(pal_handle_t** channel, int* host_pid) {
  * read with host signals kept blocked (the way of a plain file): a signal sent to the child
  * meanwhile waits until the child first enters app code. */
 int pal_process_child_channel(int fd, pal_handle_t** out) {
+    g_started_as_child = true;
     HOST_SYSCALL3(__NR_fcntl, fd, F_SETFD, FD_CLOEXEC);
     return pal_handle_new(PAL_HANDLE_FILE, fd, O_RDWR, out);
 }

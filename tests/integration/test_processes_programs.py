@@ -26,6 +26,11 @@ def test_zombie_can_be_signalled_until_it_is_reaped_once(compare, forks, tmp_pat
     compare(forks, ["zombie"], mounts=[tmp_path])
 
 
+def test_orphan_is_reparented_to_pid_1_which_reaps_it(compare, forks, tmp_path):
+    native, _ = compare(forks, ["orphan"], mounts=[tmp_path])
+    assert "now 1\npid 1 reaped the orphan: 1, exit code 9" in native.stdout
+
+
 def test_mmap_finds_room_among_hundreds_of_unmergeable_mappings(compare, tmp_path):
     exe = build_c_program(PROC / "manymaps.c", tmp_path)
     native, _ = compare(exe, [], mounts=[tmp_path])

@@ -68,3 +68,85 @@ def test_kill_of_a_child_with_a_handler_and_without(compare):
         "st = os.waitpid(pid, 0)[1]\n"
         "print(os.WIFSIGNALED(st), os.WTERMSIG(st))\n")])
 
+
+
+def test_setpgid_setsid_and_getsid_across_processes(compare):
+    compare("/usr/bin/python3", ["-c", (
+        "import os, signal, time\n"
+        "r, w = os.pipe()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.setpgid(0, 0)\n"
+        "    os.write(w, b'x')\n"
+        "    time.sleep(20)\n"
+        "    os._exit(0)\n"
+        "os.read(r, 1)\n"
+        "print('child leads its group', os.getpgid(pid) == pid, os.getpgid(0) != pid)\n"
+        "print('same session', os.getsid(pid) == os.getsid(0))\n"
+        "os.kill(-pid, signal.SIGTERM)\n"
+        "print('group killed', os.waitpid(pid, 0)[1])\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    me = os.getpid()\n"
+        "    print('setsid', os.setsid() == me, os.getsid(0) == me, os.getpgrp() == me)\n"
+        "    try:\n"
+        "        os.setsid()\n"
+        "    except PermissionError:\n"
+        "        print('second setsid: EPERM')\n"
+        "    try:\n"
+        "        os.setpgid(0, 1)\n"
+        "    except PermissionError:\n"
+        "        print('into a group of another session: EPERM')\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "try:\n"
+        "    os.getpgid(pid)\n"
+        "except ProcessLookupError:\n"
+        "    print('reaped: ESRCH')\n")])
+
+
+def test_kill_reaches_the_parent_and_kill_zero_the_whole_group(compare):
+    # The first child makes a group of its own, so that kill(0) natively reaches only the two
+    # processes of the test (the namespace's pid 1 shares the group of whoever started it).
+    compare("/usr/bin/python3", ["-c", (
+        "import os, signal, time\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.setpgid(0, 0)\n"
+        "    got = []\n"
+        "    signal.signal(signal.SIGUSR1, lambda *a: got.append('usr1'))\n"
+        "    signal.signal(signal.SIGUSR2, lambda *a: got.append('usr2'))\n"
+        "    g = os.fork()\n"
+        "    if g == 0:\n"
+        "        os.kill(os.getppid(), signal.SIGUSR1)\n"
+        "        signal.signal(signal.SIGUSR2, lambda *a: os._exit(22))\n"
+        "        os.kill(0, signal.SIGUSR2)\n"
+        "        time.sleep(20)\n"
+        "        os._exit(0)\n"
+        "    print('grandchild', os.WEXITSTATUS(os.waitpid(g, 0)[1]), flush=True)\n"
+        "    time.sleep(0.2)\n"
+        "    print(sorted(got), flush=True)\n"
+        "    os._exit(0)\n"
+        "print('child', os.WEXITSTATUS(os.waitpid(pid, 0)[1]))\n")])
+
+
+def test_proc_pid_of_a_child_shows_its_state_parent_and_command_line(compare):
+    compare("/usr/bin/python3", ["-c", (
+        "import os, time\n"
+        "r, w = os.pipe()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.close(r)\n"
+        "    os.execv('/usr/bin/sleep', ['sleep', '0.5'])\n"
+        "os.close(w)\n"
+        "os.read(r, 1)\n"
+        "fields = open(f'/proc/{pid}/stat').read().split()\n"
+        "print(fields[1], fields[2] in 'RSD', int(fields[3]) == os.getpid(),\n"
+        "      int(fields[4]) == os.getpgid(0))\n"
+        "print(open(f'/proc/{pid}/cmdline').read().split('\\0'))\n"
+        "print(open(f'/proc/{pid}/comm').read().strip())\n"
+        "print(str(pid) in os.listdir('/proc'))\n"
+        "time.sleep(1)\n"
+        "print('after exit', open(f'/proc/{pid}/stat').read().split()[2])\n"
+        "os.waitpid(pid, 0)\n"
+        "print('after wait', os.path.exists(f'/proc/{pid}'))\n")])

@@ -15,6 +15,9 @@ SCRIPTS = {
     "background_and_wait": "(sleep 0.2; echo slow) & (echo fast) & wait; echo both done",
     "wait_reports_each_status": "(exit 3) & a=$!; (exit 4) & b=$!; wait $a; echo $?; wait $b; echo $?",
     "trap_on_sigterm_to_self": 'trap "echo caught TERM" TERM; kill -TERM $$; echo after trap',
+    "trap_on_sigterm_from_a_child": 'trap "echo caught TERM; exit 0" TERM; '
+                                    "(sleep 0.2; kill -TERM $$) & while :; do sleep 0.05; done",
+    "kill_of_a_job_group": "set -m; sleep 5 & kill -TERM -$!; wait $!; echo $?",
     "exit_status_of_failed_commands": "ls /no/such 2>/dev/null; echo $?; /usr/bin/false; echo $?; "
                                       "nosuchcommand 2>/dev/null; echo $?",
     "pipefail": "false | true; echo plain=$?; set -o pipefail; false | true; echo pipefail=$?; "
