@@ -54,6 +54,10 @@ def _clip(text, limit=4000):
 def run_sandboxed(argv, cwd=None, env=None, timeout=DEFAULT_TIMEOUT, input=None):
     """Runs argv in a new PID namespace; fails the test if it does not end within timeout."""
     argv = [str(a) for a in argv]
+    # The syscall path a test runs under (see syscall_path below) reaches every Kernite run,
+    # and no native one, whose environment must stay the one the test gave.
+    if env is not None and SYSCALL_SWITCH in os.environ and any(str(KERNITE) in a for a in argv):
+        env = {**env, SYSCALL_SWITCH: os.environ[SYSCALL_SWITCH]}
     try:
         proc = subprocess.run(SANDBOX + ["--"] + argv, cwd=cwd, env=env, timeout=timeout,
                               input=input, stdin=None if input is not None else subprocess.DEVNULL,
@@ -287,3 +291,23 @@ def compare(sandbox):
 @pytest.fixture
 def workdir(sandbox):
     return sandbox.work
+
+
+# Every integration test runs twice: with syscall rewriting (the default) and with every syscall
+# on the trap path, so a failure in either is seen and can be told apart.
+SYSCALL_SWITCH = "KERNITE_SYSCALL_REWRITING"
+
+
+def pytest_generate_tests(metafunc):
+    if "syscall_path" in metafunc.fixturenames and "integration" in metafunc.definition.path.parts:
+        metafunc.parametrize("syscall_path", ["rewrite", "trap"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def syscall_path(request, monkeypatch):
+    mode = getattr(request, "param", "rewrite")
+    if mode == "trap":
+        monkeypatch.setenv(SYSCALL_SWITCH, "0")
+    else:
+        monkeypatch.delenv(SYSCALL_SWITCH, raising=False)
+    return mode

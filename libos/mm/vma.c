@@ -1,6 +1,7 @@
 /* The app's address space: a sorted table of mappings (VMAs) over PAL memory. */
 #include "libos.h"
 #include "mm.h"
+#include "syscall/syscall_table.h"
 
 #define PAGE_SIZE 4096UL
 #define PAGE_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
@@ -25,7 +26,20 @@ static struct {
     uint64_t total;   /* bytes mapped, for the memory limit */
     uint64_t limit;   /* 0: no limit */
     uint64_t reserved_start, reserved_end; /* kept free for brk */
+    bool code_dropped; /* an executable mapping went: rewritten syscall sites there are stale */
 } g_mm;
+
+/* Under the rewrite lock, after [start, end) was unmapped or replaced: the rewritten syscall
+ * sites of executable memory there are forgotten before anyone can patch new code there. */
+static void after_code_dropped(uint64_t start, uint64_t end) {
+    spinlock_lock(&g_mm.lock);
+    bool dropped = g_mm.code_dropped;
+    g_mm.code_dropped = false;
+    spinlock_unlock(&g_mm.lock);
+    if (dropped)
+        rewrite_forget_range(start, end);
+    rewrite_unlock();
+}
 
 void mm_set_limit(uint64_t limit) {
     g_mm.limit = limit;
@@ -150,6 +164,8 @@ static int vma_forget_range(uint64_t start, uint64_t end) {
     size_t i = vma_lower_bound(start);
     while (i < g_mm.count && g_mm.vmas[i].start < end) {
         g_mm.total -= g_mm.vmas[i].end - g_mm.vmas[i].start;
+        if (g_mm.vmas[i].prot & PROT_EXEC)
+            g_mm.code_dropped = true;
         if (g_mm.vmas[i].file)
             vfs_file_put(g_mm.vmas[i].file);
         vma_remove_at(i);
@@ -230,6 +246,8 @@ long mm_map(uint64_t addr, uint64_t size, int prot, int flags, struct libos_file
     if (!size)
         return -ENOMEM;
 
+    if (fixed)
+        rewrite_lock();
     spinlock_lock(&g_mm.lock);
     if (g_mm.limit && g_mm.total + size > g_mm.limit) {
         ret = -ENOMEM;
@@ -293,6 +311,8 @@ long mm_map(uint64_t addr, uint64_t size, int prot, int flags, struct libos_file
     ret = (long)addr;
 out:
     spinlock_unlock(&g_mm.lock);
+    if (fixed)
+        after_code_dropped(addr, addr + size);
     return ret;
 }
 
@@ -317,10 +337,12 @@ int mm_unmap(uint64_t addr, uint64_t size) {
     if (addr + size < addr || addr + size > USER_MAX)
         return -EINVAL;
 
+    rewrite_lock();
     spinlock_lock(&g_mm.lock);
     unmap_app_parts(addr, addr + size);
     ret = vma_forget_range(addr, addr + size);
     spinlock_unlock(&g_mm.lock);
+    after_code_dropped(addr, addr + size);
     return ret;
 }
 

@@ -36,11 +36,15 @@
 #define STUB_FIRST_SLOT 32 /* the first bytes hold the fast entry address */
 #define MAX_STUB_PAGES  64
 
+/* A site's entry in the map: its state in the low bits, its stub's address (32-aligned) above. */
 enum site_state {
     SITE_PATCHING = 1, /* the int3 is in place */
     SITE_PATCHED,
     SITE_REFUSED, /* does not match, or cannot be reached */
 };
+#define SITE_STATE(v) ((enum site_state)((uintptr_t)(v) & 3))
+#define SITE_STUB(v)  ((uint64_t)(uintptr_t)(v) & ~31UL)
+#define MAX_FREE_STUBS 4096
 
 struct stub_page {
     uint64_t base;
@@ -50,13 +54,45 @@ struct stub_page {
 static struct {
     bool enabled;
     spinlock_t lock;
+    struct libos_thread* owner; /* holder of lock, for rewrite_lock from inside a patch */
+    int depth;
     struct u64map sites;  /* site address (the syscall instruction) -> enum site_state */
     struct u64map traps;  /* site -> traps counted, at log level debug */
     struct stub_page pages[MAX_STUB_PAGES];
     size_t page_count;
+    uint64_t free_stubs[MAX_FREE_STUBS]; /* stubs of sites whose code went away */
+    size_t free_count;
     uint64_t patched;
     uint64_t fast_calls;
 } g_rw;
+
+/* The lock may be taken again by its holder: patching maps stub pages, and mm calls back. */
+static void rw_lock(void) {
+    struct libos_thread* self = libos_current();
+
+    if (g_rw.owner == self) {
+        g_rw.depth++;
+        return;
+    }
+    spinlock_lock(&g_rw.lock);
+    g_rw.owner = self;
+    g_rw.depth = 1;
+}
+
+static void rw_unlock(void) {
+    if (--g_rw.depth)
+        return;
+    g_rw.owner = NULL;
+    spinlock_unlock(&g_rw.lock);
+}
+
+void rewrite_lock(void) {
+    rw_lock();
+}
+
+void rewrite_unlock(void) {
+    rw_unlock();
+}
 
 static const int g_never_rewritten[] = {
     __NR_rt_sigreturn, __NR_clone, __NR_clone3,      __NR_fork,       __NR_vfork,
@@ -156,6 +192,14 @@ static int stub_page_new(uint64_t site, struct stub_page** out) {
 static int stub_alloc(uint64_t site, uint64_t* out) {
     struct stub_page* page = NULL;
 
+    for (size_t i = 0; i < g_rw.free_count; i++) {
+        if (within_rel32(site, g_rw.free_stubs[i])) {
+            *out = g_rw.free_stubs[i];
+            g_rw.free_stubs[i] = g_rw.free_stubs[--g_rw.free_count];
+            return 0;
+        }
+    }
+
     for (size_t i = 0; i < g_rw.page_count && !page; i++) {
         if (g_rw.pages[i].used + STUB_SIZE <= STUB_PAGE_SIZE &&
             within_rel32(site, g_rw.pages[i].base))
@@ -209,7 +253,7 @@ static bool site_matches(uint64_t site, long nr) {
            ((site - 5) >> 6) == ((site - 1) >> 6);
 }
 
-static int site_patch(uint64_t site, long nr) {
+static int site_patch(uint64_t site, long nr, uint64_t* stub_out) {
     uint64_t start = site - 5;
     uint64_t stub;
     uint8_t rel[4];
@@ -218,17 +262,26 @@ static int site_patch(uint64_t site, long nr) {
     ret = stub_alloc(site, &stub);
     if (ret < 0)
         return ret;
+    *stub_out = stub;
     ret = stub_write(stub, stub & ~(STUB_PAGE_SIZE - 1UL), nr, site + 2);
     if (ret < 0)
         return ret;
 
     put32(rel, (uint32_t)(stub - (start + 5)));
-    u64map_put(&g_rw.sites, site, (void*)(uintptr_t)SITE_PATCHING);
+    u64map_put(&g_rw.sites, site, (void*)(uintptr_t)(stub | SITE_PATCHING));
     ret = pal_code_write(start, "\xcc", 1);
-    if (ret == 0)
-        ret = pal_code_write(start + 1, rel, sizeof(rel));
+    if (ret < 0)
+        return ret;
+    ret = pal_code_write(start + 1, rel, sizeof(rel));
     if (ret == 0)
         ret = pal_code_write(start, "\xe9", 1);
+    if (ret < 0) {
+        /* Put the mov back, with its own immediate, as it was. */
+        uint8_t imm[4];
+        put32(imm, (uint32_t)nr);
+        pal_code_write(start + 1, imm, sizeof(imm));
+        pal_code_write(start, "\xb8", 1);
+    }
     return ret;
 }
 
@@ -237,41 +290,70 @@ void rewrite_consider(uint64_t site, long nr) {
 
     if (!g_rw.enabled || !rewritable_syscall(nr))
         return;
-    spinlock_lock(&g_rw.lock);
+    rw_lock();
     state = u64map_get(&g_rw.sites, site);
     if (!state) {
-        enum site_state result = SITE_REFUSED;
-        if (site_matches(site, nr) && site_patch(site, nr) == 0) {
-            result = SITE_PATCHED;
+        uintptr_t result = SITE_REFUSED;
+        uint64_t stub = 0;
+        if (site_matches(site, nr) && site_patch(site, nr, &stub) == 0) {
+            result = stub | SITE_PATCHED;
             g_rw.patched++;
         }
-        u64map_put(&g_rw.sites, site, (void*)(uintptr_t)result);
+        u64map_put(&g_rw.sites, site, (void*)result);
     }
-    spinlock_unlock(&g_rw.lock);
+    rw_unlock();
 }
 
 bool rewrite_owns_breakpoint(uint64_t addr) {
     void* state;
 
-    spinlock_lock(&g_rw.lock);
+    rw_lock();
     state = u64map_get(&g_rw.sites, addr + 5);
-    spinlock_unlock(&g_rw.lock);
-    return state == (void*)(uintptr_t)SITE_PATCHING || state == (void*)(uintptr_t)SITE_PATCHED;
+    rw_unlock();
+    return state && (SITE_STATE(state) == SITE_PATCHING || SITE_STATE(state) == SITE_PATCHED);
+}
+
+void rewrite_forget_range(uint64_t start, uint64_t end) {
+    uint64_t doomed[64];
+    size_t pos, count;
+    uint64_t site;
+    void* state;
+
+    rw_lock();
+    /* Removal while iterating could visit an entry twice (and free its stub twice): collect a
+     * batch first, remove it, and go again until the range holds no site. */
+    do {
+        count = 0;
+        pos = 0;
+        while (count < sizeof(doomed) / sizeof(doomed[0]) &&
+               u64map_next(&g_rw.sites, &pos, &site, &state)) {
+            if (site + 2 > start && site - 5 < end)
+                doomed[count++] = site;
+        }
+        for (size_t i = 0; i < count; i++) {
+            state = u64map_get(&g_rw.sites, doomed[i]);
+            if (SITE_STUB(state) && g_rw.free_count < MAX_FREE_STUBS)
+                g_rw.free_stubs[g_rw.free_count++] = SITE_STUB(state);
+            u64map_remove(&g_rw.sites, doomed[i], NULL);
+        }
+    } while (count == sizeof(doomed) / sizeof(doomed[0]));
+    rw_unlock();
 }
 
 void rewrite_count_trap(uint64_t site) {
-    spinlock_lock(&g_rw.lock);
+    rw_lock();
     uintptr_t count = (uintptr_t)u64map_get(&g_rw.traps, site);
     u64map_put(&g_rw.traps, site, (void*)(count + 1));
-    spinlock_unlock(&g_rw.lock);
+    rw_unlock();
 }
 
 void rewrite_forget(void) {
-    spinlock_lock(&g_rw.lock);
+    rw_lock();
     u64map_destroy(&g_rw.sites);
     memset(&g_rw.sites, 0, sizeof(g_rw.sites));
     g_rw.page_count = 0;
-    spinlock_unlock(&g_rw.lock);
+    g_rw.free_count = 0;
+    rw_unlock();
 }
 
 void rewrite_report(void) {

@@ -25,6 +25,12 @@ void rewrite_consider(uint64_t site, long nr);
 void rewrite_count_trap(uint64_t site);
 /* True if the int3 at addr is one a patch in progress placed (the thread retries). */
 bool rewrite_owns_breakpoint(uint64_t addr);
+/* Executable memory in [start, end) was unmapped or replaced: its sites are new code now.
+ * The memory subsystem holds rewrite_lock across the unmap and this call, so that no site
+ * there can be patched in between (it would lose its stub to a later one). */
+void rewrite_forget_range(uint64_t start, uint64_t end);
+void rewrite_lock(void);
+void rewrite_unlock(void);
 /* execve: the patched code and the stub pages are gone with the old image. */
 void rewrite_forget(void);
 /* Prints, at log level debug, what was patched and where syscalls still trapped. */

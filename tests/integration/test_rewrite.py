@@ -1,0 +1,30 @@
+"""Syscall rewriting: patched sites behave as trapped ones, under stress and across fork."""
+
+import pytest
+
+from conftest import DATA, build_c_program
+
+STRESS_SECONDS = 60
+
+
+def build(sandbox, name):
+    bindir = sandbox.tmp / "bin"
+    bindir.mkdir(exist_ok=True)
+    return build_c_program(DATA / "rewrite" / f"{name}.c", bindir, ["-pthread"])
+
+
+def test_stress_patching_while_threads_hammer_syscalls(sandbox, run_kernite, syscall_path):
+    """8 threads call syscalls through glibc for a minute while 2 others keep mapping fresh
+    code files and calling their syscall sites, so sites are patched and unmapped throughout;
+    every result must be right and no code file may change on disk."""
+    if syscall_path == "trap":
+        pytest.skip("exercises the rewriting itself")
+    exe = build(sandbox, "stress")
+    scratch = sandbox.work / "code"
+    scratch.mkdir()
+    native = sandbox.run_native([exe, scratch, "2"], timeout=60)
+    app = sandbox.make_manifest(exe, mounts=[exe.parent, sandbox.work])
+    kern = run_kernite(app, [scratch, str(STRESS_SECONDS)], timeout=STRESS_SECONDS + 60)
+    report = native.describe("native") + kern.describe("kernite")
+    assert native.returncode == 0, report
+    assert kern.returncode == 0 and kern.stdout == native.stdout, report
