@@ -6,7 +6,9 @@
  * follow their FD record as one handle message on the same channel. Known limits: tmpfs and
  * pseudo files are reopened by path in the child (tmpfs contents are per process); a host
  * directory or file fd comes back as a plain host stream (no getdents or mmap on it); the FPU
- * state is sent but the child starts with a fresh one; PROT_NONE memory comes back zeroed. */
+ * state goes along only when the fork came through a host signal frame (a trapped syscall), a
+ * fork through a rewritten call site starts the child with a fresh FPU; PROT_NONE memory comes
+ * back zeroed. */
 #include "errstr.h"
 #include "libos.h"
 #include "manifest.h"
@@ -583,6 +585,16 @@ static int restore_thread(const uint8_t* payload, uint64_t length, struct pal_co
         return corrupt("thread record size");
     *ctx = t.ctx;
     ctx->fpstate = NULL;
+    /* The FPU state travels as the parent's XSAVE image; the child starts with it. */
+    if (t.fpstate_size) {
+        if (t.fpstate_size < 512 || fpstate_size(payload + sizeof(t)) != t.fpstate_size)
+            return corrupt("FPU state");
+        uint8_t* image = malloc(t.fpstate_size + 63);
+        if (!image)
+            return -ENOMEM;
+        ctx->fpstate = (void*)(((uintptr_t)image + 63) & ~(uintptr_t)63);
+        memcpy(ctx->fpstate, payload + sizeof(t), t.fpstate_size);
+    }
     *fs_base = t.fs_base;
     self->sigmask = t.sigmask & ~SIG_UNBLOCKABLE;
     self->altstack_sp = t.altstack_sp;

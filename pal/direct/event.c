@@ -269,8 +269,9 @@ void pal_thread_clear_interrupt(void) {
         tcb->interrupted = 0;
 }
 
-/* Starts the context through rt_sigreturn, which sets every register and a fresh FPU state in
- * one step, with all host signals unblocked as app code expects. */
+/* Starts the context through rt_sigreturn, which sets every register and the FPU state in one
+ * step (the image ctx->fpstate points to, or a fresh one), with all host signals unblocked as
+ * app code expects. */
 void pal_context_jump(const struct pal_context* ctx) {
     struct pal_tcb* tcb = current_tcb();
     struct {
@@ -282,7 +283,7 @@ void pal_context_jump(const struct pal_context* ctx) {
 
     memset(&frame, 0, sizeof(frame));
     frame.uc.mcontext = *ctx;
-    frame.uc.mcontext.fpstate = NULL;
+    frame.uc.mcontext.fpstate = ctx->fpstate;
     frame.uc.mcontext.cs = 0x33;
     frame.uc.mcontext.ss = 0x2b;
     if (!frame.uc.mcontext.eflags)

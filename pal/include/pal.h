@@ -298,7 +298,9 @@ typedef void (*pal_event_handler_t)(enum pal_event ev, struct pal_event_info* in
                                     struct pal_context* ctx);
 void pal_set_event_handler(pal_event_handler_t handler);
 
-/* Resumes the given context on the calling thread (used to start threads in app code). */
+/* Resumes the given context on the calling thread (used to start threads in app code). With
+ * ctx->fpstate NULL the FPU starts fresh; otherwise it is loaded from that XSAVE image (Linux
+ * signal-frame layout, 64-byte aligned), as a forked child continues its parent's. */
 __attribute__((noreturn)) void pal_context_jump(const struct pal_context* ctx);
 
 /* ---- Syscall fast path -------------------------------------------------------------------- */

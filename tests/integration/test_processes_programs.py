@@ -35,3 +35,9 @@ def test_mmap_finds_room_among_hundreds_of_unmergeable_mappings(compare, tmp_pat
     exe = build_c_program(PROC / "manymaps.c", tmp_path)
     native, _ = compare(exe, [], mounts=[tmp_path])
     assert native.stdout == "sum 33586\n"
+
+
+def test_forked_child_continues_with_the_parents_fpu_state(compare, tmp_path):
+    exe = build_c_program(PROC / "fpu_fork.c", tmp_path, ["-lm"])
+    native, _ = compare(exe, [], mounts=[tmp_path])
+    assert native.stdout.endswith("parent: child ok\n")
