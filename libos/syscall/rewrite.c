@@ -63,7 +63,6 @@ static struct {
     uint64_t free_stubs[MAX_FREE_STUBS]; /* stubs of sites whose code went away */
     size_t free_count;
     uint64_t patched;
-    uint64_t fast_calls;
 } g_rw;
 
 /* The lock may be taken again by its holder: patching maps stub pages, and mm calls back. */
@@ -121,7 +120,6 @@ static long fast_call(long nr, const long args[6], bool* slow) {
     thread->in_syscall = false;
     if (log_current_level >= LOG_TRACE)
         syscall_trace(nr, args, ret);
-    __atomic_fetch_add(&g_rw.fast_calls, 1, __ATOMIC_RELAXED);
 
     /* A restart code or a signal to deliver needs the full context: the slow return. */
     if ((ret <= -ERESTARTSYS && ret >= -ERESTARTNOHAND) || ret == -516 /* RESTART_RESTARTBLOCK */
@@ -366,8 +364,8 @@ void rewrite_report(void) {
         return;
     while (u64map_next(&g_rw.traps, &pos, &site, &value))
         total += (uintptr_t)value;
-    log_debug("syscall rewriting %s: %lu sites patched, %lu fast calls, %lu syscalls trapped",
-              g_rw.enabled ? "on" : "off", g_rw.patched, g_rw.fast_calls, total);
+    log_debug("syscall rewriting %s: %lu sites patched, %lu syscalls trapped",
+              g_rw.enabled ? "on" : "off", g_rw.patched, total);
     for (int rank = 0; rank < 10; rank++) {
         uint64_t best_site = 0, best = 0;
         pos = 0;
