@@ -1,4 +1,5 @@
 /* Host-directory mounts (type "chroot"): guest paths mapped below a host directory or file. */
+#include "fs/protected.h"
 #include "vfs.h"
 
 /* Host-side flags an open passes through; O_CLOEXEC is the PAL's business and the rest are
@@ -225,6 +226,14 @@ static int chroot_open(struct vfs_mount* m, const char* rel, int flags, uint32_t
 
     if (!host)
         return -ENOMEM;
+    /* Trusted files are opened and checked by fs/trusted.c; unlisted ones may be refused. */
+    ret = trusted_check_open(host, flags);
+    if (ret == TRUSTED_VERIFY) {
+        ret = trusted_open(host, flags, out);
+        goto out;
+    }
+    if (ret < 0)
+        goto out;
     /* The path was resolved in guest space; a symlink appearing there since must not be
      * followed by the host (the mount's own root excepted, see chroot_lookup). */
     ret =

@@ -1,4 +1,5 @@
 /* /dev: null, zero, full, random, urandom, the host terminal, and links to the stdio fds. */
+#include "protected.h"
 #include "pseudo.h"
 
 #define MKDEV(major, minor) (((uint64_t)(major) << 8) | (minor))
@@ -119,6 +120,18 @@ static int open_tty(const struct pseudo_ctx* ctx, int flags, struct libos_file**
     return ret;
 }
 
+/* /dev/attestation/keys/NAME: the keys of encrypted mounts (fs/keys.c). */
+static const struct pseudo_node attestation_keys_children[] = {
+    {.kind = PSEUDO_DEV, .perm = 0600, .match = keys_dev_match, .list_names = keys_dev_list,
+     .open = keys_dev_open},
+    {0},
+};
+
+static const struct pseudo_node attestation_children[] = {
+    {.name = "keys", .kind = PSEUDO_DIR, .perm = 0755, .children = attestation_keys_children},
+    {0},
+};
+
 static const struct pseudo_node dev_children[] = {
     {.name = "null", .kind = PSEUDO_DEV, .perm = 0666, .open = open_null, .rdev = MKDEV(1, 3)},
     {.name = "zero", .kind = PSEUDO_DEV, .perm = 0666, .open = open_zero, .rdev = MKDEV(1, 5)},
@@ -130,6 +143,7 @@ static const struct pseudo_node dev_children[] = {
     {.name = "stdout", .kind = PSEUDO_LINK, .perm = 0777, .target = "/proc/self/fd/1"},
     {.name = "stderr", .kind = PSEUDO_LINK, .perm = 0777, .target = "/proc/self/fd/2"},
     {.name = "fd", .kind = PSEUDO_LINK, .perm = 0777, .target = "/proc/self/fd"},
+    {.name = "attestation", .kind = PSEUDO_DIR, .perm = 0755, .children = attestation_children},
     {0},
 };
 

@@ -8,6 +8,7 @@
 static const struct vfs_fs_ops* const fs_types[] = {
     &vfs_chroot_ops,
     &vfs_tmpfs_ops,
+    &vfs_encrypted_ops,
 };
 
 /* File systems every process has, whatever the manifest says. */

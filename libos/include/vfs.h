@@ -189,6 +189,7 @@ extern const struct vfs_fs_ops vfs_chroot_ops;
 extern const struct vfs_fs_ops vfs_tmpfs_ops;
 extern const struct vfs_fs_ops vfs_proc_ops;
 extern const struct vfs_fs_ops vfs_dev_ops;
+extern const struct vfs_fs_ops vfs_encrypted_ops;
 
 /* Mount whose path is the longest prefix of a canonical guest path; *rel gets the rest. */
 struct vfs_mount* vfs_mount_find(const char* path, const char** rel);

@@ -10,6 +10,7 @@
  * fork through a rewritten call site starts the child with a fresh FPU; PROT_NONE memory comes
  * back zeroed. */
 #include "errstr.h"
+#include "fs/protected.h"
 #include "libos.h"
 #include "manifest.h"
 #include "mm/mm.h"
@@ -36,6 +37,7 @@ enum record_type {
     RECORD_THREAD,
     RECORD_LEADER,
     RECORD_END,
+    RECORD_KEYS, /* keys of encrypted mounts (fs/encrypted.c) */
     RECORD_TYPES,
 };
 
@@ -49,6 +51,7 @@ static const uint64_t g_record_max[RECORD_TYPES] = {
     [RECORD_THREAD] = 64 << 10,
     [RECORD_LEADER] = 0,
     [RECORD_END] = 0,
+    [RECORD_KEYS] = 64 << 10,
 };
 
 struct record_head {
@@ -325,6 +328,7 @@ int checkpoint_write(pal_handle_t* channel, int child_pid, const struct pal_cont
     writer_flush(&w);
     if (!w.error)
         w.error = pal_stream_send_handles(channel, &g_leader_channel, 1);
+    encrypted_checkpoint_write(&w, RECORD_KEYS, writer_record);
     fd_for_each(write_one_fd, &walk);
     write_vmas(&w);
     write_thread(&w, ctx, fs_base);
@@ -661,6 +665,9 @@ int checkpoint_read(pal_handle_t* ch, struct pal_context* ctx, uint64_t* fs_base
                 ret = pal_stream_recv_handles(ch, &g_leader_channel, 1);
                 if (ret < 0)
                     ret = corrupt("leader handle missing");
+                break;
+            case RECORD_KEYS:
+                ret = encrypted_checkpoint_restore(payload, head.length);
                 break;
             case RECORD_FD:
                 ret = restore_fd(ch, payload, head.length, fds, &fd_count, 1024);
