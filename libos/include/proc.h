@@ -24,6 +24,7 @@ struct proc_thread {
     char name[16];                /* prctl(PR_SET_NAME), /proc/self/comm */
     int pdeathsig;
     bool helper;                   /* a library OS thread that never runs app code */
+    bool exec_doomed;              /* another thread runs execve: this one ends at once */
     struct proc_thread* dead_next; /* exited, waiting for the host thread to be gone */
 };
 
@@ -68,6 +69,8 @@ void fpstate_reset(void* dst);
 
 /* Helpers shared by the files of libos/proc/; not for other subsystems. */
 void thread_reap_dead(void);
+/* Ends the calling thread because another one runs execve (exec.c waits for that). */
+__attribute__((noreturn)) void thread_exit_for_exec(void);
 int sigframe_push(struct pal_context* ctx, int signo, const struct linux_siginfo* info,
                   const struct libos_sigaction* act, sigset64_t saved_mask);
 int signal_dequeue_locked(struct libos_thread* t, sigset64_t allowed, struct linux_siginfo* info);

@@ -183,6 +183,36 @@ static void exec_set_cmdline(char** argv) {
     g_process.argc = argc;
 }
 
+/* As Linux does, the other threads end before the image goes: each is told to, leaves what
+ * it was doing (app code or a blocking call) and exits; the caller then takes the process's
+ * pid as its thread id. */
+static void exec_end_other_threads(void) {
+    struct libos_thread* self = libos_current();
+    int others = 0;
+
+    spinlock_lock(&g_process.lock);
+    for (struct libos_thread* t = g_process.threads; t; t = t->next) {
+        if (t == self || proc_thread_of(t)->helper)
+            continue;
+        proc_thread_of(t)->exec_doomed = true;
+        pal_thread_interrupt(&t->pal);
+        others++;
+    }
+    spinlock_unlock(&g_process.lock);
+
+    for (uint64_t waited_ms = 0; others; waited_ms++) {
+        spinlock_lock(&g_process.lock);
+        others = g_process.thread_count - 1;
+        spinlock_unlock(&g_process.lock);
+        if (others && waited_ms % 1000 == 999)
+            log_warning("execve: still waiting for %d threads to end", others);
+        if (others)
+            pal_sleep(1000000, NULL);
+    }
+    thread_reap_dead();
+    self->tid = g_process.pid;
+}
+
 /* Past the point of no return: the old image is gone, so a failure ends the process. */
 static void exec_replace_image(const char* path, char** argv, char** envp) {
     struct libos_thread* self = libos_current();
@@ -240,16 +270,7 @@ static long exec_common(int dirfd, const char* app_path, const uint64_t* app_arg
     if (ret < 0)
         goto out;
 
-    /* Linux ends the other threads first; that is not done yet, so refuse cleanly. */
-    spinlock_lock(&g_process.lock);
-    int threads = g_process.thread_count;
-    spinlock_unlock(&g_process.lock);
-    if (threads > 1) {
-        log_warning("execve from a process with %d threads is not supported yet", threads);
-        ret = -ENOSYS;
-        goto out;
-    }
-
+    exec_end_other_threads();
     log_debug("execve '%s'", path);
     /* argv[0] may be missing (argc 0); the loader and Linux then run with an empty argv. */
     exec_replace_image(path, argv, envp);

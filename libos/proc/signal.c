@@ -144,6 +144,8 @@ bool signal_pending(void) {
 
     if (pt->helper)
         return false;
+    if (pt->exec_doomed)
+        return true; /* so that it leaves any blocking call and ends */
     sigset64_t pending = __atomic_load_n(&t->pending, __ATOMIC_ACQUIRE) |
                          __atomic_load_n(&g_process.pending, __ATOMIC_ACQUIRE);
     return pending & (~t->sigmask | pt->sigwaiting);
@@ -260,6 +262,8 @@ void signal_deliver_pending(struct pal_context* ctx, long* syscall_result) {
 
     if (proc_thread_of(t)->helper)
         return;
+    if (proc_thread_of(t)->exec_doomed)
+        thread_exit_for_exec();
     /* The common case takes no lock. A signal queued right after this check interrupts the
      * thread, which then takes it as soon as it is back in app code. */
     sigset64_t deliverable = (__atomic_load_n(&t->pending, __ATOMIC_ACQUIRE) |

@@ -323,6 +323,10 @@ __attribute__((noreturn)) static void thread_exit(int status) {
     pal_thread_exit();
 }
 
+void thread_exit_for_exec(void) {
+    thread_exit(0);
+}
+
 long sys_exit(int status) {
     thread_exit(status & 0xff);
 }

@@ -41,3 +41,10 @@ def test_forked_child_continues_with_the_parents_fpu_state(compare, tmp_path):
     exe = build_c_program(PROC / "fpu_fork.c", tmp_path, ["-lm"])
     native, _ = compare(exe, [], mounts=[tmp_path])
     assert native.stdout.endswith("parent: child ok\n")
+
+
+@pytest.mark.parametrize("caller", ["main", "other"])
+def test_execve_ends_the_other_threads_first(compare, tmp_path, caller):
+    exe = build_c_program(PROC / "exec_threads.c", tmp_path, ["-pthread"])
+    native, _ = compare(exe, [caller], mounts=[tmp_path])
+    assert "1 thread(s), tid is pid: 1" in native.stdout
