@@ -200,6 +200,7 @@ void libos_start(const struct libos_start_args* args) {
     if (ret < 0)
         fail(1);
 
+    rewrite_init(m);
     ret = loader_load(m->entrypoint, argv, envp, &ctx);
     if (ret < 0) {
         const char* why = loader_last_error();
@@ -214,7 +215,6 @@ void libos_start(const struct libos_start_args* args) {
     }
     log_debug("starting '%s' at %p with stack %p", m->entrypoint, (void*)ctx.rip,
               (void*)ctx.rsp);
-    rewrite_init(m);
     pal_set_event_handler(libos_handle_event);
     pal_context_jump(&ctx);
 }

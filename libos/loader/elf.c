@@ -8,6 +8,8 @@
 #include "loader.h"
 #include "manifest.h"
 #include "mm/mm.h"
+#include "syscall/syscall_table.h"
+#include "vdso/vdso.h"
 
 #define PAGE_SIZE  4096UL
 #define PAGE_DOWN(x) ((x) & ~(PAGE_SIZE - 1))
@@ -329,8 +331,8 @@ static size_t count_strings(char** v) {
 /* Lays out the stack as the kernel does: strings at the top, then the random bytes and the
  * platform name, then (16-byte aligned) argc, argv[], NULL, envp[], NULL, auxv. */
 static int build_stack(const struct loaded_elf* exe, const struct loaded_elf* interp,
-                       const char* exec_path, char** argv, char** envp, uint64_t stack_lo,
-                       uint64_t stack_hi, uint64_t* out_sp) {
+                       uint64_t vdso, const char* exec_path, char** argv, char** envp,
+                       uint64_t stack_lo, uint64_t stack_hi, uint64_t* out_sp) {
     size_t argc = count_strings(argv), envc = count_strings(envp);
     uint64_t sp = stack_hi;
     uint64_t floor = stack_lo + 4096;
@@ -387,6 +389,7 @@ static int build_stack(const struct loaded_elf* exe, const struct loaded_elf* in
         {AT_CLKTCK, 100},
         {AT_PLATFORM, platform_addr},
         {AT_EXECFN, execfn},
+        {vdso ? AT_SYSINFO_EHDR : AT_IGNORE, vdso},
         {AT_NULL, 0},
     };
     size_t words = 1 + argc + 1 + envc + 1 + sizeof(auxv) / sizeof(uint64_t);
@@ -535,7 +538,11 @@ int loader_load(const char* path, char** argv, char** envp, struct pal_context* 
     ret = map_stack(stack_size, &stack_lo, &stack_hi);
     if (ret < 0)
         goto out;
-    ret = build_stack(&exe, have_interp ? &interp : NULL, exec_path, argv, envp, stack_lo,
+    uint64_t vdso = 0;
+    ret = vdso_map(rewrite_enabled(), &vdso);
+    if (ret < 0)
+        log_warning("no vDSO for the app (%s): its time calls will be syscalls", errstr(ret));
+    ret = build_stack(&exe, have_interp ? &interp : NULL, vdso, exec_path, argv, envp, stack_lo,
                       stack_hi, &sp);
     if (ret < 0) {
         snprintf(g_load_error, sizeof(g_load_error),

@@ -9,6 +9,7 @@
 #include "errstr.h"
 #include "libos.h"
 #include "syscall/syscall_table.h"
+#include "vdso/vdso.h"
 #include "manifest.h"
 #include "proc.h"
 #include "process.h"
@@ -173,6 +174,7 @@ void libos_start_child(pal_handle_t* channel) {
     pal_stream_close(channel);
     pal_thread_set_fs(fs_base);
     rewrite_init(g_process.manifest);
+    vdso_refresh(rewrite_enabled());
     pal_set_event_handler(libos_handle_event);
     pal_context_jump(&ctx);
 }

@@ -382,6 +382,10 @@ void rewrite_report(void) {
     }
 }
 
+bool rewrite_enabled(void) {
+    return g_rw.enabled;
+}
+
 void rewrite_init(const struct manifest* m) {
     g_rw.enabled = m->syscall_rewriting;
     if (g_rw.enabled && pal_code_write(0, NULL, 0) == -ENOSYS) {

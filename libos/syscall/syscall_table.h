@@ -20,6 +20,8 @@ struct manifest;
 
 /* Syscall rewriting (rewrite.c). */
 void rewrite_init(const struct manifest* m);
+/* Whether syscalls go through the fast path (the vDSO uses it too). */
+bool rewrite_enabled(void);
 /* After a trapped syscall from the instruction at site: patch the site if it can be. */
 void rewrite_consider(uint64_t site, long nr);
 void rewrite_count_trap(uint64_t site);

@@ -128,6 +128,10 @@ void pal_main(uint64_t* initial_sp) {
     rt_set_page_allocator(page_alloc, page_free);
     log_set_sink(log_sink);
     g_host_envp = envp;
+    char** after_env = envp;
+    while (*after_env)
+        after_env++;
+    pal_host_vdso_init((uint64_t*)(after_env + 1));
     if (argc == 3 && !strcmp(argv[1], "--kernite-child"))
         start_child(argv[2]);
 

@@ -1,9 +1,11 @@
 /* Time, randomness, diagnostics, process exit and host information. */
 #include <asm/unistd.h>
+#include <linux/elf.h>
 #include <linux/errno.h>
 #include <linux/time.h>
 #include <linux/utsname.h>
 
+#include "elf_symbols.h"
 #include "pal_direct.h"
 #include "rt.h"
 
@@ -148,4 +150,43 @@ int pal_host_info_init(uint64_t mem_limit) {
 int pal_host_info(struct pal_host_info* info) {
     *info = g_pal_info;
     return 0;
+}
+
+/* The host's vDSO, from the auxiliary vector this process started with. */
+static const uint8_t* g_host_vdso;
+static size_t g_host_vdso_size;
+
+void pal_host_vdso_init(uint64_t* auxv) {
+    for (; auxv[0] != 0; auxv += 2) {
+        if (auxv[0] == 33 /* AT_SYSINFO_EHDR */)
+            g_host_vdso = (const uint8_t*)auxv[1];
+    }
+    if (!g_host_vdso)
+        return;
+    /* The image as a file: through the end of the furthest part its program headers name. */
+    const Elf64_Ehdr* eh = (const Elf64_Ehdr*)g_host_vdso;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+        eh->e_phnum > 16) {
+        g_host_vdso = NULL;
+        return;
+    }
+    const Elf64_Phdr* ph = (const Elf64_Phdr*)(g_host_vdso + eh->e_phoff);
+    for (int i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > g_host_vdso_size)
+            g_host_vdso_size = ph[i].p_offset + ph[i].p_filesz;
+    }
+    /* The kernel maps the whole image, section headers at its end included, in whole pages. */
+    uint64_t shdr_end = eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize;
+    if (shdr_end > g_host_vdso_size &&
+        (shdr_end + 4095) / 4096 == (g_host_vdso_size + 4095) / 4096)
+        g_host_vdso_size = shdr_end;
+}
+
+uint64_t pal_time_function(const char* name) {
+    uint64_t offset;
+
+    if (!g_host_vdso)
+        return 0;
+    offset = elf_image_symbol(g_host_vdso, g_host_vdso_size, name);
+    return offset ? (uint64_t)g_host_vdso + offset : 0;
 }

@@ -42,6 +42,9 @@ void pal_async_signals_block(bool block);
 
 __attribute__((noreturn)) void pal_fatal(const char* msg);
 
+/* Finds the host's vDSO in the auxiliary vector (misc.c). */
+void pal_host_vdso_init(uint64_t* auxv);
+
 /* The syscall fast path (fastcall.c). */
 int pal_fast_init(char** envp);
 bool pal_fast_active(void);

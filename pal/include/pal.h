@@ -325,6 +325,11 @@ uint64_t pal_fast_entry_address(void);
  * host offers no way to do it. */
 int pal_code_write(uint64_t addr, const void* bytes, size_t size);
 
+/* Address of a time function (e.g. "__vdso_clock_gettime") that app code may call directly
+ * and that reads the same clock as pal_clock_get, or 0 if the host offers none. In direct mode
+ * it is the host's own vDSO; it may fall back to a syscall, which then traps like any other. */
+uint64_t pal_time_function(const char* name);
+
 /* ---- Process ---------------------------------------------------------------------------- */
 
 __attribute__((noreturn)) void pal_process_exit(int status);
