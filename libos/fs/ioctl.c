@@ -71,11 +71,11 @@ static long ioctl_fionread(struct libos_file* f, uint64_t arg) {
     return copy_to_app((void*)arg, &n, sizeof(n));
 }
 
-/* Process groups are guest ids and the host's are not shown to the app: a terminal that
- * Kernite uses is reported as owned by the app's own group, and setting it is accepted. */
+/* Process groups are guest ids and the host's are not shown to the app: the foreground group
+ * of a terminal is a guest group the leader keeps (libos/proc/leader.c). */
 static long ioctl_pgrp(struct libos_file* f, unsigned int request, uint64_t arg) {
     struct termios tio;
-    int pgrp = g_process.pgid;
+    int pgrp;
     long ret;
 
     if (!f->ops->ioctl)
@@ -83,9 +83,13 @@ static long ioctl_pgrp(struct libos_file* f, unsigned int request, uint64_t arg)
     ret = f->ops->ioctl(f, TCGETS, (uint64_t)&tio);
     if (ret < 0)
         return ret;
-    if (request == TIOCGPGRP)
-        return copy_to_app((void*)arg, &pgrp, sizeof(pgrp));
-    return copy_from_app(&pgrp, (const void*)arg, sizeof(pgrp));
+    if (request == TIOCGPGRP) {
+        pgrp = process_tty_foreground();
+        return pgrp < 0 ? pgrp : copy_to_app((void*)arg, &pgrp, sizeof(pgrp));
+    }
+    if (copy_from_app(&pgrp, (const void*)arg, sizeof(pgrp)) < 0)
+        return -EFAULT;
+    return process_tty_set_foreground(pgrp);
 }
 
 static long ioctl_tty(struct libos_file* f, const struct tty_request* r, uint64_t arg) {

@@ -144,6 +144,15 @@ void signal_deliver_pending(struct pal_context* ctx, long* syscall_result);
 /* Handles a synchronous fault in app code (SIGSEGV and friends). */
 void signal_handle_fault(int signo, int code, uint64_t addr, struct pal_context* ctx);
 __attribute__((noreturn)) void process_exit(int status);
+/* The terminal's foreground process group (tcgetpgrp/tcsetpgrp), kept by the leader. */
+int process_tty_foreground(void);
+int process_tty_set_foreground(int pgid);
+/* False when a signal the terminal raised is not for this process (not in the foreground). */
+bool process_takes_tty_signal(void);
+/* For the upcall inside a blocking call: the check waits for process_settle_tty_signals. */
+void process_note_tty_signal(int signo);
+void process_settle_tty_signals(void);
+bool process_tty_signal_noted(void);
 __attribute__((noreturn)) void process_die_by_signal(int signo);
 
 /* ---- Loader (loader/) --------------------------------------------------------------------- */

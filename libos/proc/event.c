@@ -64,6 +64,15 @@ static void handle_host_signal(struct pal_event_info* info, struct pal_context* 
         log_debug("host signal %d dropped", info->signo);
         return;
     }
+    /* Raised by the terminal: only the guest foreground group takes it (see leader.c). */
+    if (!info->from_process && info->code == LINUX_SI_KERNEL) {
+        process_note_tty_signal(info->signo);
+        if (!info->in_pal) {
+            process_settle_tty_signals();
+            signal_deliver_pending(ctx, NULL);
+        }
+        return;
+    }
     /* The sender is outside the guest's world: it shows as pid 0, like a kernel sender. */
     struct linux_siginfo si = {.signo = info->signo, .code = LINUX_SI_USER};
     if (info->from_process)

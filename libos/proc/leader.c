@@ -37,6 +37,8 @@ enum leader_op {
     OP_EXEC,
     OP_INFO,
     OP_LIST,
+    OP_GETFG,
+    OP_SETFG,
     OP_COUNT,
 };
 
@@ -73,6 +75,7 @@ static struct {
     int next_pid;
     struct table_entry* entries;
     int count;
+    int foreground; /* process group in the foreground of the terminal (tcsetpgrp) */
     pal_handle_t* server; /* the leader's end of the channel */
 } g_table = {.next_pid = 2};
 
@@ -108,6 +111,7 @@ static int table_init_locked(void) {
     }
     spinlock_unlock(&g_process.lock);
     entry_set_cmdline(self, (const char*)g_process.cmdline, (uint32_t)g_process.cmdline_size);
+    g_table.foreground = g_process.pgid;
     return 0;
 }
 
@@ -247,6 +251,25 @@ static int op_kill_many(int caller, int pgid, int signo, bool all, int* caller_m
     return found ? 0 : -ESRCH;
 }
 
+/* tcsetpgrp: the group must exist in the caller's session. There is one terminal: the host's,
+ * which all guest processes share. */
+static int op_set_foreground(int caller, int pgid) {
+    struct table_entry* me = table_find(caller);
+
+    if (!me)
+        return -ESRCH;
+    for (int i = 0; i < g_table.count; i++) {
+        struct table_entry* e = &g_table.entries[i];
+        if (e->pgid == pgid && !e->exited) {
+            if (e->sid != me->sid)
+                return -EPERM;
+            g_table.foreground = pgid;
+            return 0;
+        }
+    }
+    return -EPERM;
+}
+
 static int op_info(int pid, struct process_info* info) {
     struct table_entry* e = table_find(pid);
     if (!e)
@@ -315,6 +338,12 @@ static int leader_handle(const struct leader_request* rq, struct leader_reply* r
             break;
         case OP_LIST:
             ret = op_list(rep);
+            break;
+        case OP_GETFG:
+            ret = g_table.foreground;
+            break;
+        case OP_SETFG:
+            ret = op_set_foreground(rq->caller, rq->arg);
             break;
         default:
             ret = -EINVAL;
@@ -617,4 +646,53 @@ int leader_guest_pid_of_host(int host_pid) {
     }
     spinlock_unlock(&g_table.lock);
     return pid;
+}
+
+/* ---- The terminal's foreground group ---------------------------------------------------------- */
+
+int process_tty_foreground(void) {
+    int ret = leader_call(OP_GETFG, 0, 0, NULL);
+    return ret == -ENOSYS ? sys_getpgid(0) : ret;
+}
+
+int process_tty_set_foreground(int pgid) {
+    if (pgid < 0)
+        return -EINVAL;
+    int ret = leader_call(OP_SETFG, 0, pgid, NULL);
+    if (ret == -ENOSYS)
+        return pgid == g_process.pgid ? 0 : -EPERM;
+    return ret;
+}
+
+/* Signals the terminal raises (Ctrl-C, Ctrl-\\, Ctrl-Z, a resize) reach every host process of
+ * the host's foreground group, which all guest processes share; only the guest foreground group
+ * takes them. */
+bool process_takes_tty_signal(void) {
+    int fg = leader_call(OP_GETFG, 0, 0, NULL);
+    return fg < 0 || fg == sys_getpgid(0);
+}
+
+/* Terminal signals that arrived while the process sat in a blocking call, where the upcall may
+ * take no lock: the foreground check runs on the way back to the app. */
+static uint64_t g_tty_pending;
+
+void process_note_tty_signal(int signo) {
+    __atomic_or_fetch(&g_tty_pending, SIGBIT(signo), __ATOMIC_RELEASE);
+}
+
+void process_settle_tty_signals(void) {
+    uint64_t bits = __atomic_exchange_n(&g_tty_pending, 0, __ATOMIC_ACQ_REL);
+
+    if (!bits || !process_takes_tty_signal())
+        return;
+    for (int sig = 1; sig < LIBOS_NSIG; sig++) {
+        if (bits & SIGBIT(sig)) {
+            struct linux_siginfo si = {.signo = sig, .code = LINUX_SI_KERNEL};
+            signal_send(0, sig, &si);
+        }
+    }
+}
+
+bool process_tty_signal_noted(void) {
+    return __atomic_load_n(&g_tty_pending, __ATOMIC_ACQUIRE) != 0;
 }

@@ -144,8 +144,8 @@ bool signal_pending(void) {
 
     if (pt->helper)
         return false;
-    if (pt->exec_doomed)
-        return true; /* so that it leaves any blocking call and ends */
+    if (pt->exec_doomed || process_tty_signal_noted())
+        return true; /* leave the blocking call: it ends, or the signal is looked at */
     sigset64_t pending = __atomic_load_n(&t->pending, __ATOMIC_ACQUIRE) |
                          __atomic_load_n(&g_process.pending, __ATOMIC_ACQUIRE);
     return pending & (~t->sigmask | pt->sigwaiting);
@@ -264,6 +264,7 @@ void signal_deliver_pending(struct pal_context* ctx, long* syscall_result) {
         return;
     if (proc_thread_of(t)->exec_doomed)
         thread_exit_for_exec();
+    process_settle_tty_signals();
     /* The common case takes no lock. A signal queued right after this check interrupts the
      * thread, which then takes it as soon as it is back in app code. */
     sigset64_t deliverable = (__atomic_load_n(&t->pending, __ATOMIC_ACQUIRE) |

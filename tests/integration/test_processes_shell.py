@@ -1,6 +1,10 @@
 """Shells, make and xargs under Kernite: every script forks and execs, compared with native."""
 
+import re
+
 import pytest
+
+from conftest import DATA
 
 # Debian's /bin is a link to /usr/bin; the test root holds only mount points, so programs that
 # run /bin/sh (make, system(3)) get /usr/bin there.
@@ -89,3 +93,29 @@ def test_bash_app_manifest_runs_a_pipeline_and_a_script_file(sandbox):
     report = native.describe("native") + kern.describe("kernite")
     assert native.returncode == 0 and kern.returncode == 0, report
     assert kern.stdout == native.stdout == "      3 apple\n      2 pear\n7 words\n", report
+
+
+# Typed into an interactive bash on a terminal: a command, a foreground job stopped by Ctrl-C
+# while a background job keeps running, then the shell's own exit.
+INTERACTIVE = ["echo hi", "sleep 20 &", "sleep 5", "^C", "echo status=$?", "jobs",
+               "kill %1", "wait", "exit 3"]
+
+
+def test_interactive_bash_on_a_terminal_runs_commands_and_ctrl_c_reaches_the_foreground_job(
+        sandbox):
+    from conftest import KERNITE, run_sandboxed
+    script = sandbox.tmp / "typed"
+    script.write_text("\n".join(INTERACTIVE) + "\n")
+    driver = [DATA / "proc" / "pty_session.py", script]
+    bash = ["/usr/bin/bash", "--norc", "--noprofile", "-i"]
+    app = sandbox.make_manifest("/usr/bin/bash", mounts=[BIN])
+    native = run_sandboxed(["/usr/bin/python3", *driver, *bash], cwd=sandbox.work,
+                           env={"PATH": "/usr/bin", "TERM": "dumb"})
+    kern = run_sandboxed(["/usr/bin/python3", *driver, KERNITE, app, *bash[1:]],
+                         cwd=sandbox.work, env={"PATH": "/usr/bin", "TERM": "dumb"})
+    report = native.describe("native") + kern.describe("kernite")
+    assert "status=130" in native.stdout and "[ended: 3]" in native.stdout, report
+    assert "Running" in native.stdout, report
+    # Pids differ: natively bash is not the first process of its namespace.
+    same = [re.sub(r"\[1\] \d+", "[1] PID", r.stdout) for r in (native, kern)]
+    assert same[1] == same[0], report
