@@ -205,3 +205,40 @@ def test_rendered_gramine_python_template_runs(tmp_path):
                         cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.describe("kernite")
     assert run.stdout == "[%d, %d]\n" % sys.version_info[:2]
+
+
+def test_rendered_gramine_redis_template_serves(tmp_path):
+    """Gramine's redis shape (the server copied next to its manifest, table headers, a -D port)
+    renders unchanged and serves a client on loopback."""
+    import socket
+    import time
+
+    from conftest import SANDBOX
+
+    redis = shutil.which("redis-server")
+    if not redis:
+        pytest.fail("redis-server is not installed (scripts/install-deps installs it)")
+    shutil.copy(TEMPLATES / "redis-server.manifest.template", tmp_path)
+    shutil.copy(redis, tmp_path / "redis-server")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = render(f"-Dport={port}", "redis-server.manifest.template", "redis-server.manifest",
+                    cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    server = subprocess.Popen(SANDBOX + ["--", str(KERNITE), str(tmp_path / "redis-server")],
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        reply = b""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not reply:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=2) as c:
+                    c.sendall(b"PING\r\n")
+                    reply = c.recv(64)
+            except OSError:
+                time.sleep(0.1)
+        assert reply == b"+PONG\r\n", server.stderr.read1(4096) if server.poll() else reply
+    finally:
+        server.kill()
+        server.wait(timeout=10)
