@@ -159,32 +159,7 @@ static int chroot_mmap(struct libos_file* f, uint64_t addr, size_t size, int pro
 
 /* Host records are copied into the listing; "." and ".." come from the VFS. */
 static int chroot_list(struct libos_file* f, struct vfs_dir_list* list) {
-    size_t size = 32768;
-    uint8_t* buf = malloc(size);
-    long n;
-    int ret = 0;
-
-    if (!buf)
-        return -ENOMEM;
-    ret = pal_dir_rewind(f->handle);
-    if (ret < 0)
-        goto out;
-    while ((n = pal_dir_read(f->handle, buf, size)) > 0) {
-        for (long pos = 0; pos < n;) {
-            struct linux_dirent64* d = (struct linux_dirent64*)(buf + pos);
-
-            pos += d->d_reclen;
-            if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-                continue;
-            ret = vfs_dir_add(list, d->d_name, d->d_ino, d->d_type);
-            if (ret < 0)
-                goto out;
-        }
-    }
-    ret = (int)n;
-out:
-    free(buf);
-    return ret;
+    return vfs_host_dir_list(f->handle, list, NULL);
 }
 
 static void chroot_release(struct libos_file* f) {

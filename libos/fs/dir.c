@@ -183,3 +183,34 @@ int vfs_virtual_dir_open(struct libos_file** out) {
     *out = vfs_file_new(&virtual_dir_ops, NULL, O_RDONLY | O_DIRECTORY, S_IFDIR);
     return *out ? 0 : -ENOMEM;
 }
+
+int vfs_host_dir_list(pal_handle_t* handle, struct vfs_dir_list* list,
+                      bool (*hidden)(const char* name)) {
+    size_t size = 32768;
+    uint8_t* buf = malloc(size);
+    long n;
+    int ret = 0;
+
+    if (!buf)
+        return -ENOMEM;
+    ret = pal_dir_rewind(handle);
+    if (ret < 0)
+        goto out;
+    while ((n = pal_dir_read(handle, buf, size)) > 0) {
+        for (long pos = 0; pos < n;) {
+            struct linux_dirent64* d = (struct linux_dirent64*)(buf + pos);
+
+            pos += d->d_reclen;
+            if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") ||
+                (hidden && hidden(d->d_name)))
+                continue;
+            ret = vfs_dir_add(list, d->d_name, d->d_ino, d->d_type);
+            if (ret < 0)
+                goto out;
+        }
+    }
+    ret = (int)n;
+out:
+    free(buf);
+    return ret;
+}

@@ -582,32 +582,7 @@ static int enc_dir_stat(struct libos_file* f, struct linux_stat* st) {
 
 /* Journals are not the app's files and are left out. */
 static int enc_dir_list(struct libos_file* f, struct vfs_dir_list* list) {
-    size_t size = 32768;
-    uint8_t* buf = malloc(size);
-    long n;
-    int ret = 0;
-
-    if (!buf)
-        return -ENOMEM;
-    ret = pal_dir_rewind(f->handle);
-    if (ret < 0)
-        goto out;
-    while ((n = pal_dir_read(f->handle, buf, size)) > 0) {
-        for (long pos = 0; pos < n;) {
-            struct linux_dirent64* d = (struct linux_dirent64*)(buf + pos);
-
-            pos += d->d_reclen;
-            if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") || is_journal_name(d->d_name))
-                continue;
-            ret = vfs_dir_add(list, d->d_name, d->d_ino, d->d_type);
-            if (ret < 0)
-                goto out;
-        }
-    }
-    ret = (int)n;
-out:
-    free(buf);
-    return ret;
+    return vfs_host_dir_list(f->handle, list, is_journal_name);
 }
 
 static void enc_dir_release(struct libos_file* f) {

@@ -140,6 +140,10 @@ struct vfs_dir_list {
 /* Adds one entry (the name is copied). File systems never list "." and "..": the VFS does. */
 int vfs_dir_add(struct vfs_dir_list* list, const char* name, uint64_t ino, uint8_t type);
 bool vfs_dir_has(const struct vfs_dir_list* list, const char* name);
+/* Lists a host directory handle from its start, leaving out "." and ".." and the names hidden
+ * says to (NULL: none). */
+int vfs_host_dir_list(pal_handle_t* handle, struct vfs_dir_list* list,
+                      bool (*hidden)(const char* name));
 /* lseek on a directory file. */
 long vfs_dir_seek(struct libos_file* f, int64_t offset, int whence);
 void vfs_dir_free(struct vfs_dir_list* list);
