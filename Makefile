@@ -43,7 +43,7 @@ clean:
 # coreutils.manifest.template renders once per tool (-Dtool=NAME into NAME.manifest) and once
 # without a tool (coreutils.manifest, which runs env).
 KERNITE_MANIFEST = KERNITE_BUILD=$(abspath $(BUILD)) $(PYTHON) tools/kernite-manifest
-APP_NAMES := bash busybox python3 sqlite3
+APP_NAMES := bash busybox python3 sqlite3 redis nginx memcached lighttpd
 COREUTILS_TOOLS := cat cp date env head ls mkdir rm sha256sum sort tail wc
 APP_MANIFESTS := $(foreach a,$(APP_NAMES),apps/$(a)/$(a).manifest) \
     apps/coreutils/coreutils.manifest $(foreach t,$(COREUTILS_TOOLS),apps/coreutils/$(t).manifest)
