@@ -553,7 +553,7 @@ static int hex_digit(int c) {
 
 /* ---- strings ---- */
 
-/* Parses \uXXXX or \UXXXXXXXX with the backslash at the current offset. */
+/* Parses a \u escape (4 hex digits) or \U escape (8) with the backslash at the current offset. */
 static int parse_unicode_escape(struct toml_parser* p, struct toml_buf* b) {
     size_t start = p->at;
     int digits = peek(p, 1) == 'u' ? 4 : 8;

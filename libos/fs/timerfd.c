@@ -45,7 +45,8 @@ static const struct vfs_file_ops timerfd_ops = {
 /* Which clocks a timer may follow: the ones Linux offers to timerfds, minus the alarm clocks
  * (they need CAP_WAKE_ALARM on the host). */
 static bool clock_allowed(int clockid) {
-    return clockid == 0 /* REALTIME */ || clockid == 1 /* MONOTONIC */ || clockid == CLOCK_BOOTTIME_;
+    return clockid == 0 /* REALTIME */ || clockid == 1 /* MONOTONIC */ ||
+           clockid == CLOCK_BOOTTIME_;
 }
 
 long sys_timerfd_create(int clockid, int flags) {

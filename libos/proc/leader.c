@@ -648,7 +648,7 @@ int leader_guest_pid_of_host(int host_pid) {
     return pid;
 }
 
-/* ---- The terminal's foreground group ---------------------------------------------------------- */
+/* ---- The terminal's foreground group ------------------------------------------------------ */
 
 int process_tty_foreground(void) {
     int ret = leader_call(OP_GETFG, 0, 0, NULL);

@@ -88,7 +88,8 @@ static void call_sites_from_file(int round, int shared) {
         }
     }
     munmap(text, sizeof(code));
-    if (pread(fd, back, sizeof(back), 0) != (ssize_t)sizeof(back) || memcmp(back, code, sizeof(code)))
+    if (pread(fd, back, sizeof(back), 0) != (ssize_t)sizeof(back) ||
+        memcmp(back, code, sizeof(code)))
         fail("code file changed on disk");
     close(fd);
     unlink(path);
