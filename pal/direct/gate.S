@@ -2,10 +2,8 @@
 
     .section kernite_gate, "ax", @progbits
 
-/* long host_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) */
-    .globl host_syscall
-    .type host_syscall, @function
-host_syscall:
+/* Moves a C call's (nr, a1, ..., a6) into the registers of the syscall instruction. */
+.macro syscall_args_from_c
     mov %rdi, %rax
     mov %rsi, %rdi
     mov %rdx, %rsi
@@ -13,6 +11,13 @@ host_syscall:
     mov %r8, %r10
     mov %r9, %r8
     mov 8(%rsp), %r9
+.endm
+
+/* long host_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) */
+    .globl host_syscall
+    .type host_syscall, @function
+host_syscall:
+    syscall_args_from_c
     syscall
     ret
     .size host_syscall, . - host_syscall
@@ -24,13 +29,7 @@ host_syscall:
     .globl gate_syscall_interruptible
     .type gate_syscall_interruptible, @function
 gate_syscall_interruptible:
-    mov %rdi, %rax
-    mov %rsi, %rdi
-    mov %rdx, %rsi
-    mov %rcx, %rdx
-    mov %r8, %r10
-    mov %r9, %r8
-    mov 8(%rsp), %r9
+    syscall_args_from_c
     mov 16(%rsp), %r11
     .globl gate_interruptible_check
 gate_interruptible_check:
