@@ -28,3 +28,17 @@ def test_stress_patching_while_threads_hammer_syscalls(sandbox, run_kernite, sys
     report = native.describe("native") + kern.describe("kernite")
     assert native.returncode == 0, report
     assert kern.returncode == 0 and kern.stdout == native.stdout, report
+
+
+def test_rewriting_hazards_keep_results_right(compare, sandbox, syscall_path):
+    """JIT code, a jump straight to a syscall instruction whose mov was rewritten, execute-only
+    code, protection changes and new code at an address where rewritten code was unmapped:
+    the same answers as native, and (with rewriting on) sites were really rewritten."""
+    import re
+
+    exe = build(sandbox, "hazards")
+    native, kern = compare(exe, args=[sandbox.work], mounts=[exe.parent], log_level="debug")
+    assert "WRONG" not in kern.stdout
+    if syscall_path == "rewrite":
+        patched = re.search(r"(\d+) sites patched", kern.stderr)
+        assert patched and int(patched.group(1)) > 0, kern.describe("kernite")
