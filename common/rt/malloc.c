@@ -5,7 +5,7 @@
  * the page allocator returns 16-byte aligned memory. The header's magic word says what the block
  * is, and lets free() catch a double free or a pointer it never handed out, cheaply:
  *
- * - Small blocks (up to 2048 bytes) belong to one of a few size classes. Each class has a free
+ * - Small blocks (up to 16 KiB) belong to one of a few size classes. Each class has a free
  *   list and a 64 KiB chunk it carves new blocks from, both behind the class's own spinlock.
  *   Known limit: a freed small block is reused only by its own class, and chunks are never
  *   given back to the page allocator.
@@ -44,10 +44,11 @@ struct free_block {
 
 /* Usable bytes of each class; steps of about a quarter keep the waste small. */
 static const uint32_t g_class_sizes[] = {
-    16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048,
+    16,   32,   48,   64,   96,   128,  192,  256,   384,   512,
+    768,  1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384,
 };
 #define CLASS_COUNT ((int)(sizeof(g_class_sizes) / sizeof(g_class_sizes[0])))
-#define SMALL_MAX   2048
+#define SMALL_MAX   16384
 
 struct size_class {
     int lock;
