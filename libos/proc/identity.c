@@ -89,27 +89,35 @@ static void creds_update_caps(uint32_t old_r, uint32_t old_e, uint32_t old_s) {
         g_creds.cap_effective = g_creds.cap_permitted;
 }
 
-/* setresuid: each id may be ID_UNCHANGED. Without privilege every new id must be one the
- * process already has. */
+/* Without privilege, each of setres*id's new ids (ID_UNCHANGED: keep) must be one the process
+ * already has. */
+static bool ids_allowed(uint32_t r, uint32_t e, uint32_t s, uint32_t old_r, uint32_t old_e,
+                        uint32_t old_s) {
+    return (r == ID_UNCHANGED || id_is_one_of(r, old_r, old_e, old_s)) &&
+           (e == ID_UNCHANGED || id_is_one_of(e, old_r, old_e, old_s)) &&
+           (s == ID_UNCHANGED || id_is_one_of(s, old_r, old_e, old_s));
+}
+
+static void ids_apply(uint32_t* real, uint32_t* eff, uint32_t* saved, uint32_t r, uint32_t e,
+                      uint32_t s) {
+    if (r != ID_UNCHANGED)
+        *real = r;
+    if (e != ID_UNCHANGED)
+        *eff = e;
+    if (s != ID_UNCHANGED)
+        *saved = s;
+}
+
 static long creds_set_uids(uint32_t r, uint32_t e, uint32_t s) {
     long ret = 0;
 
     spinlock_lock(&g_creds_lock);
     uint32_t old_r = g_process.uid, old_e = g_process.euid, old_s = g_creds.suid;
-    if (!creds_privileged()) {
-        if ((r != ID_UNCHANGED && !id_is_one_of(r, old_r, old_e, old_s)) ||
-            (e != ID_UNCHANGED && !id_is_one_of(e, old_r, old_e, old_s)) ||
-            (s != ID_UNCHANGED && !id_is_one_of(s, old_r, old_e, old_s))) {
-            ret = -EPERM;
-            goto out;
-        }
+    if (!creds_privileged() && !ids_allowed(r, e, s, old_r, old_e, old_s)) {
+        ret = -EPERM;
+        goto out;
     }
-    if (r != ID_UNCHANGED)
-        g_process.uid = r;
-    if (e != ID_UNCHANGED)
-        g_process.euid = e;
-    if (s != ID_UNCHANGED)
-        g_creds.suid = s;
+    ids_apply(&g_process.uid, &g_process.euid, &g_creds.suid, r, e, s);
     g_creds.fsuid = g_process.euid;
     creds_update_caps(old_r, old_e, old_s);
 out:
@@ -121,21 +129,12 @@ static long creds_set_gids(uint32_t r, uint32_t e, uint32_t s) {
     long ret = 0;
 
     spinlock_lock(&g_creds_lock);
-    uint32_t old_r = g_process.gid, old_e = g_process.egid, old_s = g_creds.sgid;
-    if (!creds_group_privileged()) {
-        if ((r != ID_UNCHANGED && !id_is_one_of(r, old_r, old_e, old_s)) ||
-            (e != ID_UNCHANGED && !id_is_one_of(e, old_r, old_e, old_s)) ||
-            (s != ID_UNCHANGED && !id_is_one_of(s, old_r, old_e, old_s))) {
-            ret = -EPERM;
-            goto out;
-        }
+    if (!creds_group_privileged() &&
+        !ids_allowed(r, e, s, g_process.gid, g_process.egid, g_creds.sgid)) {
+        ret = -EPERM;
+        goto out;
     }
-    if (r != ID_UNCHANGED)
-        g_process.gid = r;
-    if (e != ID_UNCHANGED)
-        g_process.egid = e;
-    if (s != ID_UNCHANGED)
-        g_creds.sgid = s;
+    ids_apply(&g_process.gid, &g_process.egid, &g_creds.sgid, r, e, s);
     g_creds.fsgid = g_process.egid;
 out:
     spinlock_unlock(&g_creds_lock);

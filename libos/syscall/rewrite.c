@@ -148,7 +148,6 @@ static void fast_exit(struct pal_context* ctx, uint64_t host_signals, uint64_t g
             proc_handle_event(PAL_EVENT_HOST_SIGNAL, &info, ctx);
         }
     }
-    thread->ctx = ctx;
     signal_deliver_pending(ctx, &ret);
 }
 
