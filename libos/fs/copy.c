@@ -1,11 +1,16 @@
-/* Copies between fds done in the library OS (sendfile, copy_file_range), and memfd_create. */
+/* Copies between fds done in the library OS (sendfile, copy_file_range, splice), and
+ * memfd_create. */
+#include <asm/ioctls.h>
+
+#include "net/net.h"
 #include "vfs.h"
 
 #define COPY_CHUNK (64 * 1024)
 #define COPY_MAX   0x7ffff000L
 
 /* Reads from in at *in_off (or its position if in_off is NULL) and writes to out at *out_off
- * (or its position); stops at end of input, a short write, or an error after some progress. */
+ * (or its position); stops at end of input, a short write, a short read from a pipe or socket
+ * (whose next read could block), or an error after some progress. */
 static long copy_loop(struct libos_file* in, int64_t* in_off, struct libos_file* out,
                       int64_t* out_off, size_t count) {
     /* Small copies (a web server's files) use the stack: a fresh large buffer per call costs
@@ -57,6 +62,8 @@ static long copy_loop(struct libos_file* in, int64_t* in_off, struct libos_file*
                 in->ops->seek(in, put - got, SEEK_CUR);
             break;
         }
+        if (in->pollable && (size_t)got < want)
+            break;
     }
     if (buf != small)
         free(buf);
@@ -124,6 +131,154 @@ long sys_copy_file_range(int in_fd, int64_t* app_in_off, int out_fd, int64_t* ap
     if (app_in_off && copy_to_app(app_in_off, &in_off, sizeof(in_off)) < 0)
         ret = -EFAULT;
     if (app_out_off && copy_to_app(app_out_off, &out_off, sizeof(out_off)) < 0)
+        ret = -EFAULT;
+out:
+    vfs_file_put(in);
+    vfs_file_put(out);
+    return ret;
+}
+
+/* ---- splice ------------------------------------------------------------------------------- */
+
+#define SPLICE_F_NONBLOCK_ 0x02
+#define SPLICE_F_ALL_      0x0f
+/* The host pipe's size, as fcntl(F_GETPIPE_SZ) reports it. */
+#define PIPE_CAPACITY 65536
+
+static bool host_stream(const struct libos_file* f) {
+    return f->handle && f->pollable && (f->ops == &vfs_stream_ops || f->ops == &net_socket_ops);
+}
+
+/* Pipes and sockets on both sides: the host moves the bytes, with Linux's own semantics for
+ * partial transfers, blocking and SPLICE_F_NONBLOCK. */
+static long splice_on_host(struct libos_file* in, struct libos_file* out, size_t len,
+                           unsigned int flags) {
+    long ret;
+
+    if (!((in->flags & out->flags) & O_NONBLOCK)) {
+        ret = vfs_before_block();
+        if (ret < 0)
+            return ret;
+    }
+    ret = pal_pipe_splice(in->handle, out->handle, len, flags);
+    if (ret == -EPIPE)
+        signal_send(libos_current()->tid, LINUX_SIGPIPE, NULL);
+    return ret == -EINTR ? -ERESTARTSYS : ret;
+}
+
+/* Waits until the pipe is ready for events (POLLIN or POLLOUT); -EAGAIN instead of waiting
+ * when the call must not block. */
+static long pipe_wait(struct libos_file* pipe, short events, bool nonblock) {
+    pal_handle_t* handles[1] = {pipe->handle};
+    short revents = 0;
+    long ret;
+
+    if (!nonblock) {
+        ret = vfs_before_block();
+        if (ret < 0)
+            return ret;
+    }
+    ret = pal_stream_poll(handles, &events, &revents, 1, nonblock ? 0 : -1);
+    if (ret == -EINTR)
+        return -ERESTARTSYS;
+    if (ret < 0)
+        return ret;
+    return ret == 0 ? -EAGAIN : 0;
+}
+
+static long pipe_queued(struct libos_file* pipe) {
+    int queued = 0;
+    int ret = pal_stream_ioctl(pipe->handle, FIONREAD, &queued);
+
+    return ret < 0 ? ret : queued;
+}
+
+/* From a file into a pipe: no more than the pipe has room for, so that no byte read from the
+ * file is left over; a positioned read leaves the file's position at what was moved. A writer
+ * on the same pipe in another thread can still take the room first, and then the call moves
+ * fewer bytes than it read and puts the rest back only where the file has a position. */
+static long splice_file_to_pipe(struct libos_file* in, int64_t* in_off, struct libos_file* pipe,
+                                size_t len, bool nonblock) {
+    long queued, ret;
+
+    for (;;) {
+        queued = pipe_queued(pipe);
+        if (queued < 0)
+            return queued;
+        if (queued < PIPE_CAPACITY)
+            break;
+        ret = pipe_wait(pipe, POLLOUT, nonblock);
+        if (ret < 0)
+            return ret;
+    }
+    if (len > (size_t)(PIPE_CAPACITY - queued))
+        len = (size_t)(PIPE_CAPACITY - queued);
+    return copy_loop(in, in_off, pipe, NULL, len);
+}
+
+/* From a pipe into a file: what the pipe holds, up to len; with an empty pipe, the first bytes
+ * that arrive (or 0 once every writer has closed it). */
+static long splice_pipe_to_file(struct libos_file* pipe, struct libos_file* out, int64_t* out_off,
+                                size_t len, bool nonblock) {
+    long queued, ret;
+
+    if (out->flags & O_APPEND)
+        return -EINVAL;
+    if (nonblock && !(pipe->flags & O_NONBLOCK)) {
+        ret = pipe_wait(pipe, POLLIN, true);
+        if (ret < 0)
+            return ret;
+    }
+    queued = pipe_queued(pipe);
+    if (queued < 0)
+        return queued;
+    if (queued > 0 && len > (size_t)queued)
+        len = (size_t)queued;
+    return copy_loop(pipe, NULL, out, out_off, len);
+}
+
+long sys_splice(int fd_in, int64_t* app_off_in, int fd_out, int64_t* app_off_out, size_t len,
+                unsigned int flags) {
+    struct libos_file* in = fd_get(fd_in);
+    struct libos_file* out = fd_get(fd_out);
+    bool nonblock = (flags & SPLICE_F_NONBLOCK_) != 0;
+    int64_t off = 0;
+    bool in_pipe, out_pipe;
+    long ret;
+
+    if (!in || !out || (in->flags & O_ACCMODE) == O_WRONLY ||
+        (out->flags & O_ACCMODE) == O_RDONLY) {
+        ret = -EBADF;
+        goto out;
+    }
+    in_pipe = S_ISFIFO(in->type) && host_stream(in);
+    out_pipe = S_ISFIFO(out->type) && host_stream(out);
+    if ((flags & ~SPLICE_F_ALL_) || (!in_pipe && !out_pipe)) {
+        ret = -EINVAL;
+        goto out;
+    }
+    if ((in_pipe && app_off_in) || (out_pipe && app_off_out)) {
+        ret = -ESPIPE;
+        goto out;
+    }
+    if (host_stream(in) && host_stream(out)) {
+        ret = (app_off_in || app_off_out) ? -ESPIPE : splice_on_host(in, out, len, flags);
+        goto out;
+    }
+    /* One side is a file the library OS serves; it must not be one that could block. */
+    if ((in_pipe ? out : in)->pollable) {
+        ret = -EINVAL;
+        goto out;
+    }
+    ret = offset_in(in_pipe ? app_off_out : app_off_in, &off);
+    if (ret < 0 || len == 0)
+        goto out;
+    if (in_pipe)
+        ret = splice_pipe_to_file(in, out, app_off_out ? &off : NULL, len, nonblock);
+    else
+        ret = splice_file_to_pipe(in, app_off_in ? &off : NULL, out, len, nonblock);
+    if (ret >= 0 && (in_pipe ? app_off_out : app_off_in) &&
+        copy_to_app(in_pipe ? app_off_out : app_off_in, &off, sizeof(off)) < 0)
         ret = -EFAULT;
 out:
     vfs_file_put(in);

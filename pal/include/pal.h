@@ -49,6 +49,10 @@ int pal_file_open(const char* host_path, int flags, int mode, pal_handle_t** out
 int pal_stdio_open(int which, pal_handle_t** out);
 /* Creates a unidirectional host pipe: out[0] reads, out[1] writes. flags: O_NONBLOCK. */
 int pal_pipe_open(int flags, pal_handle_t* out[2]);
+/* Moves up to size bytes from in to out within the host, at least one of them a pipe and
+ * neither at an offset (Linux splice; flags are its SPLICE_F_* bits). May block as the two
+ * streams do; -EINTR when pal_thread_interrupt() reached the thread. */
+long pal_pipe_splice(pal_handle_t* in, pal_handle_t* out, size_t size, unsigned int flags);
 
 /* offset < 0 means "at the stream's own position" (pipes, ttys, append). */
 long pal_stream_read(pal_handle_t* h, void* buf, size_t size, int64_t offset);
