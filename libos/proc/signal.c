@@ -211,6 +211,9 @@ static void signal_fix_syscall_result(struct pal_context* ctx, long result, bool
             ctx->rax = (uint64_t)result;
             return;
     }
+    /* The interrupt that ended the call has served: left set, it would end the next call too,
+     * and a non-blocking one (which never clears it) would restart forever. */
+    pal_thread_clear_interrupt();
     if (restart) {
         ctx->rip -= 2;
         ctx->rax = (uint64_t)libos_current()->syscall_nr;

@@ -40,3 +40,14 @@ def test_death_by_signal_is_reported_like_native(sandbox, signo):
                          cwd=sandbox.work)
     assert native.stdout == f"status={128 + signo}\n", native.describe("native")
     assert kern.stdout == native.stdout, native.describe("native") + kern.describe("kernite")
+
+
+@pytest.mark.parametrize("link", sorted(LINKS))
+def test_nonblocking_calls_after_a_signal_from_another_thread_answer_at_once(compare, sandbox,
+                                                                              link):
+    """A handler runs for a signal another thread sent while this one ran its own code; the
+    non-blocking pipe, socket and epoll calls that follow give EAGAIN or their result, as
+    natively, instead of restarting forever."""
+    exe = build(sandbox, "nonblock_after_signal", link)
+    native, kern = compare(exe, mounts=[exe.parent], timeout=30)
+    assert "pipe read: EAGAIN" in kern.stdout and "handlers run: 5" in kern.stdout
