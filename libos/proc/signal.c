@@ -268,6 +268,11 @@ void signal_deliver_pending(struct pal_context* ctx, long* syscall_result) {
     if (proc_thread_of(t)->exec_doomed)
         thread_exit_for_exec();
     process_settle_tty_signals();
+    /* Every host signal that came in so far is a pending guest signal by now, or was dropped.
+     * A request to interrupt left standing would fail the next blocking host call with EINTR
+     * and, with nothing to deliver, restart it forever. Host signals are blocked here, so none
+     * can slip in between clearing and the look at what is pending. */
+    pal_thread_clear_interrupt();
     /* The common case takes no lock. A signal queued right after this check interrupts the
      * thread, which then takes it as soon as it is back in app code. */
     sigset64_t deliverable = (__atomic_load_n(&t->pending, __ATOMIC_ACQUIRE) |

@@ -48,3 +48,9 @@ def test_execve_ends_the_other_threads_first(compare, tmp_path, caller):
     exe = build_c_program(PROC / "exec_threads.c", tmp_path, ["-pthread"])
     native, _ = compare(exe, [caller], mounts=[tmp_path])
     assert "1 thread(s), tid is pid: 1" in native.stdout
+
+
+def test_ignored_sigchld_that_arrives_in_app_code_leaves_later_calls_alone(compare, tmp_path):
+    exe = build_c_program(PROC / "quiet_sigchld.c", tmp_path)
+    native, _ = compare(exe, [], mounts=[tmp_path], timeout=60)
+    assert native.stdout.count("accept -1 (Resource temporarily unavailable), read 4") == 20
