@@ -227,23 +227,38 @@ static bool page_is_zero(const uint8_t* page) {
     return true;
 }
 
-/* Non-zero pages of [start, end), in runs of at most 256 pages per record. */
-static void write_pages(struct writer* w, uint64_t start, uint64_t end) {
-    uint64_t addr = start;
+#define PAGES_PER_RUN 256
 
-    while (addr < end && !w->error) {
-        while (addr < end && page_is_zero((const uint8_t*)addr))
-            addr += PAGE_SIZE;
-        uint64_t run = addr;
-        while (run < end && run - addr < (256 * PAGE_SIZE) && !page_is_zero((const uint8_t*)run))
-            run += PAGE_SIZE;
-        if (run == addr)
-            continue;
-        struct record_head head = {RECORD_PAGES, 0, 8 + (run - addr)};
-        writer_put(w, &head, sizeof(head));
-        writer_put(w, &addr, sizeof(addr));
-        writer_put(w, (const void*)addr, run - addr);
-        addr = run;
+/* Non-zero pages of [start, end), in runs of at most PAGES_PER_RUN pages per record. In
+ * anonymous memory the host tells which pages were never touched: those are skipped unread,
+ * since reading them would fault each one in only to find zeros (a mostly untouched stack or
+ * heap reservation is most of a small process). */
+static void write_pages(struct writer* w, uint64_t start, uint64_t end, bool anonymous) {
+    uint8_t touched[PAGES_PER_RUN];
+    uint64_t chunk = start;
+
+    while (chunk < end && !w->error) {
+        size_t count = (end - chunk) / PAGE_SIZE;
+        count = count < PAGES_PER_RUN ? count : PAGES_PER_RUN;
+        if (!anonymous || pal_mem_touched((const void*)chunk, count, touched) < 0)
+            memset(touched, 1, count);
+
+        size_t i = 0;
+        while (i < count && !w->error) {
+            while (i < count && (!touched[i] || page_is_zero((const uint8_t*)chunk + i * PAGE_SIZE)))
+                i++;
+            size_t first = i;
+            while (i < count && touched[i] && !page_is_zero((const uint8_t*)chunk + i * PAGE_SIZE))
+                i++;
+            if (i == first)
+                continue;
+            uint64_t addr = chunk + first * PAGE_SIZE;
+            struct record_head head = {RECORD_PAGES, 0, 8 + (i - first) * PAGE_SIZE};
+            writer_put(w, &head, sizeof(head));
+            writer_put(w, &addr, sizeof(addr));
+            writer_put(w, (const void*)addr, (i - first) * PAGE_SIZE);
+        }
+        chunk += count * PAGE_SIZE;
     }
 }
 
@@ -271,7 +286,7 @@ static void write_vmas(struct writer* w) {
             rec.how = VMA_FROM_FILE;
         writer_record_path(w, RECORD_VMA, &rec, sizeof(rec), path);
         if (!rec.how && (r->prot & PROT_READ))
-            write_pages(w, r->start, r->end);
+            write_pages(w, r->start, r->end, !r->file);
     }
     mm_snapshot_free(regions, names, count);
 }

@@ -1,9 +1,11 @@
 /* Host memory for the library OS and the app: thin, checked wrappers over mmap and friends. */
 #include <asm/unistd.h>
 #include <linux/errno.h>
+#include <linux/fcntl.h>
 #include <linux/mman.h>
 
 #include "pal_direct.h"
+#include "rt.h"
 
 static int host_map_flags(int flags) {
     int host = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -58,6 +60,54 @@ int pal_mem_protect(void* addr, size_t size, int prot) {
     if (!range_ok(addr, size) || overlaps_image((uint64_t)addr, size))
         return -EINVAL;
     return (int)HOST_SYSCALL3(__NR_mprotect, addr, size, prot);
+}
+
+/* The host's page table, through /proc/self/pagemap: a page that is neither present nor
+ * swapped out has never been touched. Opened once per process, on first use. */
+static long pagemap_fd(void) {
+    static long fd = -1;
+    long cur = __atomic_load_n(&fd, __ATOMIC_ACQUIRE);
+
+    if (cur >= 0)
+        return cur;
+    long opened = HOST_SYSCALL4(__NR_openat, AT_FDCWD, "/proc/self/pagemap",
+                                O_RDONLY | O_CLOEXEC, 0);
+    if (opened < 0)
+        return opened;
+    if (!__atomic_compare_exchange_n(&fd, &cur, opened, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        HOST_SYSCALL1(__NR_close, opened);
+        return cur;
+    }
+    return opened;
+}
+
+#define PAGEMAP_PRESENT (1ULL << 63)
+#define PAGEMAP_SWAPPED (1ULL << 62)
+
+int pal_mem_touched(const void* addr, size_t count, uint8_t* touched) {
+    uint64_t entries[256];
+    uint64_t page = (uint64_t)addr / PAL_PAGE_SIZE;
+    long fd = pagemap_fd();
+
+    if ((uint64_t)addr & (PAL_PAGE_SIZE - 1))
+        return -EINVAL;
+    for (size_t done = 0; done < count;) {
+        size_t n = count - done < 256 ? count - done : 256;
+        long got = fd < 0 ? fd
+                          : HOST_SYSCALL4(__NR_pread64, fd, entries, n * sizeof(uint64_t),
+                                          (page + done) * sizeof(uint64_t));
+        if (got <= 0 || got % sizeof(uint64_t)) {
+            /* Cannot tell: every page may hold data. */
+            memset(touched + done, 1, count - done);
+            return 0;
+        }
+        n = (size_t)got / sizeof(uint64_t);
+        for (size_t i = 0; i < n; i++)
+            touched[done + i] = (entries[i] & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED)) != 0;
+        done += n;
+    }
+    return 0;
 }
 
 int pal_mem_zero_pages(void* addr, size_t size) {
