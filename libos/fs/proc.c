@@ -215,17 +215,32 @@ static int text_status(const struct pseudo_ctx* ctx, struct vfs_text* t) {
         g_host.cpu_count ? g_host.cpu_count - 1 : 0);
 }
 
+/* Clock ticks (100 per second) of a host-measured time. */
+static unsigned long ns_ticks(uint64_t ns) {
+    return (unsigned long)(ns / 10000000ULL);
+}
+
 static int text_stat(const struct pseudo_ctx* ctx, struct vfs_text* t) {
+    struct pal_usage self, children;
     char name[16];
 
-    /* Fields after the thread count are zero except the start time, which is in clock
-     * ticks (100 per second) since boot, here since the process started. */
+    memset(&self, 0, sizeof(self));
+    memset(&children, 0, sizeof(children));
+    pal_process_usage(PAL_USAGE_SELF, &self);
+    pal_process_usage(PAL_USAGE_CHILDREN, &children);
+    /* Faults and CPU times are the host's figures, as getrusage and times report them. Fields
+     * after the thread count are zero. */
     return vfs_text_printf(t,
-                           "%d (%s) R %d %d %d 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 %d 0 0 0 0 "
+                           "%d (%s) R %d %d %d 0 -1 4194560 %lu %lu %lu %lu %lu %lu %lu %lu 20 0 "
+                           "%d 0 0 0 0 "
                            "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 "
                            "0 0 0 0 0\n",
                            g_process.pid, exe_name(name, sizeof(name)), g_process.ppid,
-                           g_process.pgid, g_process.sid, g_process.thread_count);
+                           g_process.pgid, g_process.sid, (unsigned long)self.minflt,
+                           (unsigned long)children.minflt, (unsigned long)self.majflt,
+                           (unsigned long)children.majflt, ns_ticks(self.user_ns),
+                           ns_ticks(self.system_ns), ns_ticks(children.user_ns),
+                           ns_ticks(children.system_ns), g_process.thread_count);
 }
 
 static int text_statm(const struct pseudo_ctx* ctx, struct vfs_text* t) {

@@ -1,12 +1,37 @@
 /* Files over a host stream whose position the host keeps: stdio, pipes, host ttys and FIFOs. */
+#include <asm/ioctls.h>
+#include <asm/termbits.h>
+
 #include "net/net.h"
 #include "vfs.h"
+
+/* The data pointer of a stream file over a terminal points here: reads and writes are subject
+ * to job control. */
+static const char g_stream_tty[] = "tty";
+
+static bool stream_is_tty(const struct libos_file* f) {
+    return f->data == g_stream_tty;
+}
+
+/* A write to the terminal meets job control only while its TOSTOP flag is set. */
+static int stream_tty_write_access(struct libos_file* f) {
+    struct termios tio;
+
+    if (pal_stream_ioctl(f->handle, TCGETS, &tio) < 0 || !(tio.c_lflag & TOSTOP))
+        return 0;
+    return process_tty_access(/*write=*/true);
+}
 
 /* Calls that may block are made with the interrupt protocol of the PAL, so a signal for the
  * thread makes them return and the dispatcher restarts or fails them as Linux would. */
 static long stream_read(struct libos_file* f, void* buf, size_t size) {
     long ret;
 
+    if (stream_is_tty(f)) {
+        ret = process_tty_access(/*write=*/false);
+        if (ret < 0)
+            return ret;
+    }
     if (f->pollable && !(f->flags & O_NONBLOCK)) {
         ret = vfs_before_block();
         if (ret < 0)
@@ -19,6 +44,11 @@ static long stream_read(struct libos_file* f, void* buf, size_t size) {
 static long stream_write(struct libos_file* f, const void* buf, size_t size) {
     long ret;
 
+    if (stream_is_tty(f)) {
+        ret = stream_tty_write_access(f);
+        if (ret < 0)
+            return ret;
+    }
     if (f->pollable && !(f->flags & O_NONBLOCK)) {
         ret = vfs_before_block();
         if (ret < 0)
@@ -95,6 +125,16 @@ const struct vfs_file_ops vfs_stream_ops = {
     .release = stream_release,
 };
 
+/* Terminals: pseudo-terminal slaves, virtual consoles and serial lines, /dev/tty, console. */
+static bool stream_major_is_tty(const struct linux_stat* st) {
+    uint32_t major = (uint32_t)((st->st_rdev >> 8) & 0xfff);
+    uint32_t minor = (uint32_t)(st->st_rdev & 0xff);
+
+    if (!S_ISCHR(st->st_mode))
+        return false;
+    return (major >= 136 && major <= 143) || major == 4 || (major == 5 && minor <= 1);
+}
+
 /* What /proc/self/fd shows for a stream without a guest path, as Linux names them. */
 static void stream_name(const struct linux_stat* st, const char* given, char* buf, size_t size) {
     uint32_t major = (uint32_t)((st->st_rdev >> 8) & 0xfff);
@@ -133,6 +173,8 @@ int vfs_stream_file_new(pal_handle_t* h, const char* name, int flags, struct lib
         return -ENOMEM;
     f->handle = h;
     f->pollable = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISBLK(st.st_mode);
+    if (stream_major_is_tty(&st))
+        f->data = (void*)g_stream_tty;
     *out = f;
     return 0;
 }

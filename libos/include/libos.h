@@ -153,6 +153,9 @@ bool process_takes_tty_signal(void);
 void process_note_tty_signal(int signo);
 void process_settle_tty_signals(void);
 bool process_tty_signal_noted(void);
+/* Before a read (write false) or write of the terminal: 0 to go ahead, -ERESTARTSYS once the
+ * caller's background group has been sent SIGTTIN/SIGTTOU, or -EIO. */
+int process_tty_access(bool write);
 __attribute__((noreturn)) void process_die_by_signal(int signo);
 
 /* ---- Loader (loader/) --------------------------------------------------------------------- */

@@ -59,6 +59,15 @@ int proc_rlimit_get(int resource, struct linux_rlimit* out);
 /* Nanoseconds on a Linux clock id (CLOCK_REALTIME, CLOCK_MONOTONIC, ...), or -EINVAL. */
 int time_clock_get_ns(int clockid, uint64_t* ns);
 
+struct linux_rusage {
+    struct linux_timeval utime;
+    struct linux_timeval stime;
+    int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv,
+        nsignals, nvcsw, nivcsw;
+};
+/* Fills a Linux struct rusage from what the host measured. */
+void time_rusage_from_pal(const struct pal_usage* u, struct linux_rusage* ru);
+
 /* Size of an XSAVE area as the kernel lays it out in a signal frame (512 if legacy only). */
 size_t fpstate_size(const void* fpstate);
 /* Copies an app-provided FPU state (from a signal frame) over dst, keeping what XRSTOR would

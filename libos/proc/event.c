@@ -2,6 +2,10 @@
 #include "libos.h"
 #include "manifest.h"
 #include "proc.h"
+#include "process.h"
+
+#define CLD_STOPPED   5
+#define CLD_CONTINUED 6
 
 /* Host signals that become guest signals to the process. SIGTERM only when the manifest
  * enables sys.enable_sigterm_injection, as in Gramine (otherwise it ends the process); any other
@@ -14,7 +18,7 @@ struct host_signal_row {
 static const struct host_signal_row g_host_signals[] = {
     {LINUX_SIGHUP, false},  {LINUX_SIGINT, false},  {LINUX_SIGQUIT, false},
     {LINUX_SIGUSR1, false}, {LINUX_SIGUSR2, false}, {LINUX_SIGWINCH, false},
-    {LINUX_SIGTERM, true},  {LINUX_SIGCHLD, false},
+    {LINUX_SIGTERM, true},  {LINUX_SIGCHLD, false}, {LINUX_SIGTSTP, false},
 };
 
 static bool host_signal_forwarded(int signo) {
@@ -53,6 +57,33 @@ static void handle_fault(enum pal_event ev, struct pal_event_info* info, struct 
     signal_handle_fault(signo, info->code, info->addr, ctx);
 }
 
+/* A child's host process ended, stopped or continued: SIGCHLD names the guest child, unless it
+ * only stopped or continued and the handler asks for no such news (SA_NOCLDSTOP). */
+static void handle_child_signal(struct pal_event_info* info, struct pal_context* ctx) {
+    struct linux_siginfo si = {.signo = LINUX_SIGCHLD, .code = info->code};
+
+    process_note_child_event();
+    if (info->code == CLD_STOPPED || info->code == CLD_CONTINUED) {
+        spinlock_lock(&g_process.lock);
+        bool quiet = g_process.sigactions[LINUX_SIGCHLD].flags & LINUX_SA_NOCLDSTOP;
+        spinlock_unlock(&g_process.lock);
+        if (quiet)
+            return;
+    }
+    si.kill.pid = process_child_pid_of_host(info->sender_pid);
+    si.kill.uid = g_process.uid;
+    si.kill.status = info->status;
+    /* Every stop is a host SIGSTOP; the leader knows the guest signal that caused it. */
+    if (info->code == CLD_STOPPED && si.kill.pid > 0) {
+        int signo = leader_stop_signal(si.kill.pid);
+        if (signo > 0)
+            si.kill.status = signo;
+    }
+    signal_send(0, LINUX_SIGCHLD, &si);
+    if (!info->in_pal)
+        signal_deliver_pending(ctx, NULL);
+}
+
 static void handle_host_signal(struct pal_event_info* info, struct pal_context* ctx) {
     if (!info->from_process && !host_signal_forwarded(info->signo)) {
         /* Without injection the app never sees the host's SIGTERM, but the host still ends
@@ -73,10 +104,16 @@ static void handle_host_signal(struct pal_event_info* info, struct pal_context* 
         }
         return;
     }
+    if (!info->from_process && info->signo == LINUX_SIGCHLD) {
+        handle_child_signal(info, ctx);
+        return;
+    }
     /* The sender is outside the guest's world: it shows as pid 0, like a kernel sender. */
     struct linux_siginfo si = {.signo = info->signo, .code = LINUX_SI_USER};
     if (info->from_process)
         si.kill.pid = info->sender_value; /* another guest process: its guest pid */
+    if (info->from_process && info->signo == LINUX_SIGCONT)
+        leader_note_continued();
     signal_send(0, info->signo, &si);
     if (!info->in_pal)
         signal_deliver_pending(ctx, NULL);

@@ -4,8 +4,8 @@
  * Guest pids and the table of all processes belong to the leader (leader.c). Children: each
  * process knows its own children (guest pid to host pid). Their host exit status mirrors the
  * guest one, so wait4 and waitid ask the host (through the PAL) and translate pids. SIGCHLD
- * comes from the host when a child ends. Known limits: waits for a process group (pid 0 or
- * < -1) wait for any child, and rusage reads zero. */
+ * comes from the host when a child ends, stops or continues. A wait for a process group asks
+ * the leader which children are in it. */
 #include "errstr.h"
 #include "libos.h"
 #include "syscall/syscall_table.h"
@@ -16,9 +16,11 @@
 #include <linux/wait.h>
 
 /* si_code values of SIGCHLD (asm-generic/siginfo.h needs libc types). */
-#define CLD_EXITED 1
-#define CLD_KILLED 2
-#define CLD_DUMPED 3
+#define CLD_EXITED    1
+#define CLD_KILLED    2
+#define CLD_DUMPED    3
+#define CLD_STOPPED   5
+#define CLD_CONTINUED 6
 
 #define CLONE_PROCESS_ALLOWED                                                                  \
     (CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | \
@@ -85,6 +87,11 @@ static int child_guest_pid(int host_pid, bool reaped) {
     }
     spinlock_unlock(&g_children.lock);
     return pid;
+}
+
+int process_child_pid_of_host(int host_pid) {
+    int pid = child_guest_pid(host_pid, false);
+    return pid ? pid : leader_guest_pid_of_host(host_pid);
 }
 
 /* ---- fork --------------------------------------------------------------------------------- */
@@ -181,73 +188,138 @@ void libos_start_child(pal_handle_t* channel) {
 
 /* ---- wait --------------------------------------------------------------------------------- */
 
+/* Bumped by every SIGCHLD the host sends: a wait for a process group sleeps on it. */
+static uint32_t g_child_events;
+
+void process_note_child_event(void) {
+    __atomic_add_fetch(&g_child_events, 1, __ATOMIC_RELEASE);
+    pal_futex_wake(&g_child_events, INT32_MAX, FUTEX_BITSET_MATCH_ANY);
+}
+
 static int wait_status_of(const struct pal_child_status* st) {
     switch (st->code) {
         case CLD_EXITED:
             return (st->status & 0xff) << 8;
         case CLD_DUMPED:
             return (st->status & 0x7f) | 0x80;
+        case CLD_STOPPED:
+            return ((st->status & 0xff) << 8) | 0x7f;
+        case CLD_CONTINUED:
+            return 0xffff;
         default:
             return st->status & 0x7f;
     }
 }
 
-/* Waits through the PAL for the child host process (or any, host_pid -1). */
-static long wait_child(int pid, int options, bool nowait, struct pal_child_status* st) {
-    int host_pid = child_host_pid(pid);
+static bool wait_reaps(const struct pal_child_status* st) {
+    return st->code == CLD_EXITED || st->code == CLD_KILLED || st->code == CLD_DUMPED;
+}
 
-    if (host_pid == -ECHILD)
-        host_pid = leader_adopted_host_pid(pid);
-    if (host_pid == -ECHILD)
-        return -ECHILD;
-    int pal_options = ((options & WNOHANG) ? PAL_WAIT_NOHANG : 0) |
-                      (nowait ? PAL_WAIT_NOWAIT : 0);
-    /* As every blocking call: clear the interrupt request, then look for pending signals, so a
-     * signal that arrives in between still cuts the wait short. */
-    pal_thread_clear_interrupt();
-    if (!(options & WNOHANG) && signal_pending())
-        return -ERESTARTSYS;
-    long ret = pal_process_wait(host_pid, pal_options, st);
+static int wait_pal_options(int options, bool exited) {
+    return ((options & WNOHANG) ? PAL_WAIT_NOHANG : 0) |
+           ((options & WNOWAIT) ? PAL_WAIT_NOWAIT : 0) |
+           ((options & WSTOPPED) ? PAL_WAIT_STOPPED : 0) |
+           ((options & WCONTINUED) ? PAL_WAIT_CONTINUED : 0) | (exited ? PAL_WAIT_EXITED : 0);
+}
+
+/* A wait for a process group (pgid): the leader names the caller's children in it, each is
+ * asked without blocking, and the caller sleeps until the next SIGCHLD. The group is looked up
+ * again each round, since a child may change groups meanwhile. */
+static long wait_group(int pgid, int pal_options, struct pal_child_status* st) {
+    int host_pids[PROC_LIST_MAX];
+
+    for (;;) {
+        uint32_t seen = __atomic_load_n(&g_child_events, __ATOMIC_ACQUIRE);
+        int count = leader_group_children(pgid, host_pids, PROC_LIST_MAX);
+        if (count == -ENOSYS || count == 0)
+            return -ECHILD; /* without a leader there have never been children */
+        if (count < 0)
+            return count;
+        for (int i = 0; i < count; i++) {
+            long ret = pal_process_wait(host_pids[i], pal_options | PAL_WAIT_NOHANG, st);
+            if (ret != 0 && ret != -ECHILD)
+                return ret;
+        }
+        if (pal_options & PAL_WAIT_NOHANG)
+            return 0;
+        pal_thread_clear_interrupt();
+        if (signal_pending())
+            return -EINTR;
+        pal_futex_wait(&g_child_events, seen, -1, FUTEX_BITSET_MATCH_ANY);
+    }
+}
+
+/* Waits through the PAL for child pid (or any, pid -1; a group, pid 0 or < -1). */
+static long wait_child(int pid, int options, int pal_options, struct pal_child_status* st) {
+    long ret;
+
+    if (pid == 0 || pid < -1) {
+        ret = wait_group(pid == 0 ? (int)sys_getpgid(0) : -pid, pal_options, st);
+    } else {
+        int host_pid = child_host_pid(pid);
+        if (host_pid == -ECHILD)
+            host_pid = leader_adopted_host_pid(pid);
+        if (host_pid == -ECHILD)
+            return -ECHILD;
+        /* As every blocking call: clear the interrupt request, then look for pending signals,
+         * so a signal that arrives in between still cuts the wait short. */
+        pal_thread_clear_interrupt();
+        if (!(options & WNOHANG) && signal_pending())
+            return -ERESTARTSYS;
+        ret = pal_process_wait(host_pid, pal_options, st);
+    }
     if (ret == -EINTR)
         return -ERESTARTSYS;
     if (ret <= 0)
         return ret;
-    int guest = child_guest_pid(st->host_pid, !nowait);
+    bool reaped = wait_reaps(st) && !(pal_options & PAL_WAIT_NOWAIT);
+    int guest = child_guest_pid(st->host_pid, reaped);
     if (!guest)
         guest = leader_guest_pid_of_host(st->host_pid); /* an orphan the leader adopted */
-    if (guest > 0 && !nowait)
+    if (guest > 0 && reaped)
         leader_note_reaped(guest);
+    /* Every stop is a host SIGSTOP; the leader knows the guest signal that caused it. */
+    if (guest > 0 && st->code == CLD_STOPPED && st->status == LINUX_SIGSTOP) {
+        int signo = leader_stop_signal(guest);
+        if (signo > 0)
+            st->status = signo;
+    }
     return guest;
+}
+
+static long wait_copy_rusage(void* rusage, const struct pal_child_status* st) {
+    struct linux_rusage ru;
+
+    if (!rusage)
+        return 0;
+    time_rusage_from_pal(&st->usage, &ru);
+    return copy_to_app(rusage, &ru, sizeof(ru));
 }
 
 long process_wait4(int pid, int* status, int options, void* rusage) {
     struct pal_child_status st;
-    long ret = wait_child(pid, options, false, &st);
+    long ret = wait_child(pid, options, wait_pal_options(options & ~WNOWAIT, true), &st);
 
     if (ret <= 0)
         return ret;
     int wstatus = wait_status_of(&st);
     if (status && copy_to_app(status, &wstatus, sizeof(wstatus)) < 0)
         return -EFAULT;
-    if (rusage) {
-        uint8_t zero[144];
-        memset(zero, 0, sizeof(zero));
-        if (copy_to_app(rusage, zero, sizeof(zero)) < 0)
-            return -EFAULT;
-    }
+    if (wait_copy_rusage(rusage, &st) < 0)
+        return -EFAULT;
     return ret;
 }
 
 long process_waitid(int which, int id, void* info, int options, void* rusage) {
     struct pal_child_status st;
     struct linux_siginfo si;
-    int pid = which == P_PID ? id : -1;
+    int pid = which == P_PID ? id : which == P_PGID ? (id ? -id : 0) : -1;
 
     if (which == P_PIDFD)
         return -ENOSYS;
-    if (!(options & WEXITED))
-        return (options & WNOHANG) ? 0 : -ECHILD;
-    long ret = wait_child(pid, options, options & WNOWAIT, &st);
+    if (which == P_PGID && id < 0)
+        return -EINVAL;
+    long ret = wait_child(pid, options, wait_pal_options(options, options & WEXITED), &st);
     if (ret < 0)
         return ret;
     memset(&si, 0, sizeof(si));
@@ -260,12 +332,10 @@ long process_waitid(int which, int id, void* info, int options, void* rusage) {
     }
     if (info && copy_to_app(info, &si, sizeof(si)) < 0)
         return -EFAULT;
-    if (rusage) {
-        uint8_t zero[144];
-        memset(zero, 0, sizeof(zero));
-        if (copy_to_app(rusage, zero, sizeof(zero)) < 0)
-            return -EFAULT;
-    }
+    if (ret == 0)
+        memset(&st.usage, 0, sizeof(st.usage));
+    if (wait_copy_rusage(rusage, &st) < 0)
+        return -EFAULT;
     return 0;
 }
 

@@ -39,6 +39,10 @@ enum leader_op {
     OP_LIST,
     OP_GETFG,
     OP_SETFG,
+    OP_STOP,
+    OP_STOPSIG,
+    OP_CHILDREN,
+    OP_TTY_ACCESS,
     OP_COUNT,
 };
 
@@ -46,8 +50,9 @@ struct leader_request {
     uint32_t op;
     int32_t caller; /* guest pid of the sender */
     int32_t pid;
-    int32_t arg;      /* pgid for SETPGID, signal for the kills */
+    int32_t arg;      /* pgid for SETPGID and CHILDREN, signal for the kills and STOP */
     int32_t host_pid; /* NEW: the child's host process */
+    uint32_t conts_seen; /* STOP: SIGCONTs from other processes the caller has taken */
     int32_t pgid, sid;
     uint32_t cmdline_size;
     char cmdline[PROC_CMDLINE_MAX];
@@ -64,6 +69,9 @@ struct leader_reply {
 struct table_entry {
     int pid, host_pid, ppid, pgid, sid;
     bool exited;
+    bool stopped;
+    int stop_signal;  /* what stopped it last */
+    uint32_t conts;   /* SIGCONTs sent to it through the table */
     uint32_t cmdline_size;
     char cmdline[PROC_CMDLINE_MAX];
 };
@@ -76,6 +84,7 @@ static struct {
     struct table_entry* entries;
     int count;
     int foreground; /* process group in the foreground of the terminal (tcsetpgrp) */
+    int tty_sid;    /* the session the terminal belongs to: the foreground group's */
     pal_handle_t* server; /* the leader's end of the channel */
 } g_table = {.next_pid = 2};
 
@@ -112,6 +121,7 @@ static int table_init_locked(void) {
     spinlock_unlock(&g_process.lock);
     entry_set_cmdline(self, (const char*)g_process.cmdline, (uint32_t)g_process.cmdline_size);
     g_table.foreground = g_process.pgid;
+    g_table.tty_sid = g_process.sid;
     return 0;
 }
 
@@ -132,11 +142,19 @@ static void reparent_children_locked(int pid) {
     }
 }
 
+static void signal_orphaned_stopped_locked(int pgid);
+
 static int op_exit(int pid) {
     struct table_entry* e = table_find(pid);
     if (!e)
         return -ESRCH;
     e->exited = true;
+    e->stopped = false;
+    signal_orphaned_stopped_locked(e->pgid);
+    for (int i = 0; i < g_table.count; i++) {
+        if (g_table.entries[i].ppid == pid && g_table.entries[i].pgid != e->pgid)
+            signal_orphaned_stopped_locked(g_table.entries[i].pgid);
+    }
     reparent_children_locked(pid);
     return 0;
 }
@@ -219,8 +237,89 @@ static int signal_entry(struct table_entry* e, int signo, int sender) {
         struct linux_siginfo si = siginfo_user(signo, sender);
         return signal_send(0, signo, &si);
     }
+    if (signo == LINUX_SIGSTOP) {
+        e->stopped = true;
+        e->stop_signal = signo;
+    } else if (signo == LINUX_SIGCONT) {
+        e->stopped = false;
+        e->conts++;
+    }
     int ret = pal_process_signal(e->host_pid, signo, sender);
     return ret == -ESRCH ? 0 : ret; /* it ended a moment ago and is not yet marked */
+}
+
+/* A group is orphaned when no live member has a live parent in another group of the same
+ * session: nobody is left who could continue a stopped member (POSIX job control). */
+static bool group_orphaned_locked(int pgid) {
+    for (int i = 0; i < g_table.count; i++) {
+        struct table_entry* e = &g_table.entries[i];
+        if (e->pgid != pgid || e->exited)
+            continue;
+        struct table_entry* parent = table_find(e->ppid);
+        if (parent && !parent->exited && parent->pgid != pgid && parent->sid == e->sid)
+            return false;
+    }
+    return true;
+}
+
+/* When an exit leaves a group orphaned with stopped members, each member gets SIGHUP and then
+ * SIGCONT, as on Linux, so that no stopped process is left that nobody can continue. */
+static void signal_orphaned_stopped_locked(int pgid) {
+    bool stopped = false;
+
+    for (int i = 0; i < g_table.count && !stopped; i++)
+        stopped = g_table.entries[i].pgid == pgid && g_table.entries[i].stopped &&
+                  !g_table.entries[i].exited;
+    if (!stopped || !group_orphaned_locked(pgid))
+        return;
+    for (int i = 0; i < g_table.count; i++) {
+        struct table_entry* e = &g_table.entries[i];
+        if (e->pgid == pgid) {
+            signal_entry(e, LINUX_SIGHUP, 0);
+            signal_entry(e, LINUX_SIGCONT, 0);
+        }
+    }
+}
+
+/* The caller took a stop signal whose action is to stop. The table stops it with a host
+ * SIGSTOP under its lock, so a SIGCONT sent through the table comes either before (and, not
+ * yet taken by the caller, cancels the stop, as a SIGCONT discards a pending stop on Linux) or
+ * after (and resumes it). A stop other than SIGSTOP is discarded in an orphaned group. Returns
+ * 1 once stopped (and continued), 0 if the stop was discarded. */
+static int op_stop(int caller, int signo, uint32_t conts_seen) {
+    struct table_entry* me = table_find(caller);
+
+    if (!me || me->exited)
+        return -ESRCH;
+    if ((int32_t)(me->conts - conts_seen) > 0)
+        return 0;
+    if (signo != LINUX_SIGSTOP && group_orphaned_locked(me->pgid))
+        return 0;
+    me->stopped = true;
+    me->stop_signal = signo;
+    int ret = pal_process_signal(me->host_pid, LINUX_SIGSTOP, caller);
+    return ret < 0 ? ret : 1;
+}
+
+/* Host pids of the caller's children in group pgid, zombies included. */
+static int op_children(int caller, int pgid, struct leader_reply* rep) {
+    rep->count = 0;
+    for (int i = 0; i < g_table.count && rep->count < PROC_LIST_MAX; i++) {
+        struct table_entry* e = &g_table.entries[i];
+        if (e->ppid == caller && e->pgid == pgid && e->pid != caller)
+            rep->pids[rep->count++] = e->host_pid;
+    }
+    return rep->count;
+}
+
+/* May the caller read or write the terminal? 0: yes (it is in the foreground group, or the
+ * terminal is not its session's); 1: it is in a background group; 2: in an orphaned one. */
+static int op_tty_access(int caller) {
+    struct table_entry* me = table_find(caller);
+
+    if (!me || me->sid != g_table.tty_sid || me->pgid == g_table.foreground)
+        return 0;
+    return group_orphaned_locked(me->pgid) ? 2 : 1;
 }
 
 static int op_kill(int caller, int pid, int signo) {
@@ -264,6 +363,7 @@ static int op_set_foreground(int caller, int pgid) {
             if (e->sid != me->sid)
                 return -EPERM;
             g_table.foreground = pgid;
+            g_table.tty_sid = me->sid;
             return 0;
         }
     }
@@ -275,7 +375,8 @@ static int op_info(int pid, struct process_info* info) {
     if (!e)
         return -ESRCH;
     *info = (struct process_info){.pid = e->pid, .ppid = e->ppid, .pgid = e->pgid,
-                                  .sid = e->sid, .state = e->exited ? 'Z' : 'S',
+                                  .sid = e->sid,
+                                  .state = e->exited ? 'Z' : e->stopped ? 'T' : 'S',
                                   .cmdline_size = e->cmdline_size};
     memcpy(info->cmdline, e->cmdline, e->cmdline_size);
     return 0;
@@ -344,6 +445,19 @@ static int leader_handle(const struct leader_request* rq, struct leader_reply* r
             break;
         case OP_SETFG:
             ret = op_set_foreground(rq->caller, rq->arg);
+            break;
+        case OP_STOP:
+            ret = op_stop(rq->caller, rq->arg, rq->conts_seen);
+            break;
+        case OP_STOPSIG:
+            e = table_find(rq->pid);
+            ret = !e ? -ESRCH : e->stop_signal ? e->stop_signal : LINUX_SIGSTOP;
+            break;
+        case OP_CHILDREN:
+            ret = op_children(rq->caller, rq->arg, rep);
+            break;
+        case OP_TTY_ACCESS:
+            ret = op_tty_access(rq->caller);
             break;
         default:
             ret = -EINVAL;
@@ -592,6 +706,51 @@ int leader_kill_group(int pgid, int signo, bool all, bool* caller_member) {
     return ret;
 }
 
+/* SIGCONTs other processes sent this one, counted as they arrive (see op_stop). */
+static uint32_t g_conts_seen;
+
+void leader_note_continued(void) {
+    __atomic_add_fetch(&g_conts_seen, 1, __ATOMIC_ACQ_REL);
+}
+
+int leader_stop(int signo) {
+    struct leader_request* rq = calloc(1, sizeof(*rq));
+    struct leader_reply* rep = calloc(1, sizeof(*rep));
+    int ret = -ENOMEM;
+
+    if (rq && rep) {
+        *rq = (struct leader_request){.op = OP_STOP, .caller = g_process.pid, .arg = signo,
+                                      .conts_seen = __atomic_load_n(&g_conts_seen,
+                                                                    __ATOMIC_ACQUIRE)};
+        if (g_process.pid == 1)
+            ret = leader_handle(rq, rep);
+        else
+            ret = g_leader_channel ? leader_send(rq, rep) : -ENOSYS;
+    }
+    free(rq);
+    free(rep);
+    return ret;
+}
+
+int leader_stop_signal(int pid) {
+    return leader_call(OP_STOPSIG, pid, 0, NULL);
+}
+
+int leader_group_children(int pgid, int* host_pids, int max) {
+    struct leader_reply* rep = calloc(1, sizeof(*rep));
+    int ret;
+
+    if (!rep)
+        return -ENOMEM;
+    ret = leader_call(OP_CHILDREN, 0, pgid, rep);
+    if (ret >= 0) {
+        ret = rep->count < max ? rep->count : max;
+        memcpy(host_pids, rep->pids, (size_t)ret * sizeof(int));
+    }
+    free(rep);
+    return ret;
+}
+
 int leader_process_info(int pid, struct process_info* info) {
     struct leader_reply* rep = calloc(1, sizeof(*rep));
     int ret;
@@ -662,6 +821,34 @@ int process_tty_set_foreground(int pgid) {
     if (ret == -ENOSYS)
         return pgid == g_process.pgid ? 0 : -EPERM;
     return ret;
+}
+
+/* Job control on the terminal, as Linux's: a process of a background group that reads it, or
+ * writes it while TOSTOP is set (the caller checks that), signals its whole group with SIGTTIN
+ * or SIGTTOU, and the call restarts once the group is continued, in the foreground or not. With
+ * that signal ignored or blocked, a read fails with EIO and a write goes ahead; in an orphaned
+ * group, where no shell could continue it, both fail with EIO. */
+int process_tty_access(bool write) {
+    int signo = write ? LINUX_SIGTTOU : LINUX_SIGTTIN;
+    int ret = leader_call(OP_TTY_ACCESS, 0, 0, NULL);
+    bool self = false;
+
+    if (ret <= 0)
+        return 0; /* in the foreground, or alone: no leader, no other group */
+    spinlock_lock(&g_process.lock);
+    bool refused = g_process.sigactions[signo].handler == LINUX_SIG_IGN ||
+                   (libos_current()->sigmask & SIGBIT(signo));
+    spinlock_unlock(&g_process.lock);
+    if (refused)
+        return write ? 0 : -EIO;
+    if (ret == 2)
+        return -EIO;
+    ret = leader_kill_group((int)sys_getpgid(0), signo, false, &self);
+    if (ret < 0)
+        return ret;
+    struct linux_siginfo si = {.signo = signo, .code = LINUX_SI_KERNEL};
+    signal_send(0, signo, &si);
+    return -ERESTARTSYS;
 }
 
 /* Signals the terminal raises (Ctrl-C, Ctrl-\\, Ctrl-Z, a resize) reach every host process of

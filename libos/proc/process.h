@@ -25,7 +25,7 @@ int checkpoint_read(pal_handle_t* channel, struct pal_context* ctx, uint64_t* fs
 /* What the leader knows of a guest process, for /proc/PID. */
 struct process_info {
     int32_t pid, ppid, pgid, sid;
-    char state; /* 'S' alive, 'Z' exited and not yet reaped */
+    char state; /* 'S' alive, 'T' stopped, 'Z' exited and not yet reaped */
     uint32_t cmdline_size;
     char cmdline[PROC_CMDLINE_MAX];
 };
@@ -44,6 +44,15 @@ int leader_kill(int pid, int signo);
 /* kill(-pgid), or with all kill(-1); *caller_member: the caller must signal itself. */
 int leader_kill_group(int pgid, int signo, bool all, bool* caller_member);
 int leader_process_info(int pid, struct process_info* info);
+/* The caller takes a stop signal: the leader stops it (1, returned once continued) or finds
+ * the stop discarded (0). */
+int leader_stop(int signo);
+/* Counts a SIGCONT from another process, for leader_stop. */
+void leader_note_continued(void);
+/* The signal that last stopped pid. */
+int leader_stop_signal(int pid);
+/* Host pids of the caller's children in group pgid; their number. */
+int leader_group_children(int pgid, int* host_pids, int max);
 int leader_list_pids(int* pids, int max);
 /* As the init of a Linux pid namespace, pid 1 is not reached by a group signal (or one from
  * another process) that has no handler in it. */
@@ -59,5 +68,9 @@ long process_waitid(int which, int id, void* info, int options, void* rusage);
 long sys_getpgid(int pid);
 /* kill(2) for a pid that is not the calling process. */
 long process_kill(int pid, int signo);
+/* A SIGCHLD came from the host: group waits look at their children again. */
+void process_note_child_event(void);
+/* Guest pid of a child (or, in the leader, an adopted orphan) by its host pid; 0 if none. */
+int process_child_pid_of_host(int host_pid);
 
 #endif

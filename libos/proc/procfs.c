@@ -87,7 +87,10 @@ static int text_other_status(const struct pseudo_ctx* ctx, struct vfs_text* t) {
         return ret;
     info_comm(&info, comm, sizeof(comm));
     return vfs_text_printf(t, "Name:\t%s\nState:\t%c (%s)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\n",
-                           comm, info.state, info.state == 'Z' ? "zombie" : "sleeping",
+                           comm, info.state,
+                           info.state == 'Z'   ? "zombie"
+                           : info.state == 'T' ? "stopped"
+                                               : "sleeping",
                            info.pid, info.pid, info.ppid);
 }
 

@@ -1,13 +1,14 @@
 /* Guest signals: queueing, choosing the thread that takes one, default actions and delivery. */
 #include "libos.h"
 #include "proc.h"
+#include "process.h"
 
 /* What a signal does when its handler is SIG_DFL. */
 enum signal_default {
     SIGDFL_TERM = 0, /* the zero value: real-time signals terminate too */
     SIGDFL_CORE,
     SIGDFL_IGNORE,
-    SIGDFL_STOP, /* job control stops are not implemented: treated as ignore */
+    SIGDFL_STOP, /* the whole process stops until SIGCONT (see signal_stop) */
 };
 
 static const uint8_t g_default_actions[LIBOS_NSIG] = {
@@ -28,8 +29,18 @@ static const uint8_t g_default_actions[LIBOS_NSIG] = {
     (SIGBIT(LINUX_SIGSEGV) | SIGBIT(LINUX_SIGBUS) | SIGBIT(LINUX_SIGILL) | SIGBIT(LINUX_SIGTRAP) | \
      SIGBIT(LINUX_SIGFPE) | SIGBIT(LINUX_SIGSYS))
 
+#define SIG_STOPS                                                                             \
+    (SIGBIT(LINUX_SIGSTOP) | SIGBIT(LINUX_SIGTSTP) | SIGBIT(LINUX_SIGTTIN) | SIGBIT(LINUX_SIGTTOU))
+
+static bool signal_default_stops(int signo) {
+    return g_default_actions[signo] == SIGDFL_STOP;
+}
+
+/* As the init of a pid namespace, pid 1 never stops: a stop with the default action is
+ * ignored there. */
 static bool signal_default_ignored(int signo) {
-    return g_default_actions[signo] == SIGDFL_IGNORE || g_default_actions[signo] == SIGDFL_STOP;
+    return g_default_actions[signo] == SIGDFL_IGNORE ||
+           (signal_default_stops(signo) && g_process.pid == 1);
 }
 
 /* True if receiving signo would do nothing, now. */
@@ -122,6 +133,15 @@ int signal_send(int tid, int signo, const struct linux_siginfo* info) {
         spinlock_unlock(&g_process.lock);
         process_die_by_signal(LINUX_SIGKILL);
     }
+    /* A SIGCONT discards pending stops, and a stop discards a pending SIGCONT. */
+    if (signo == LINUX_SIGCONT) {
+        for (int sig = 1; sig < LIBOS_NSIG; sig++) {
+            if (SIG_STOPS & SIGBIT(sig))
+                signal_flush_locked(sig);
+        }
+    } else if (SIG_STOPS & SIGBIT(signo)) {
+        signal_flush_locked(LINUX_SIGCONT);
+    }
     if (signal_drop_on_send_locked(target, signo))
         goto out;
 
@@ -138,16 +158,56 @@ out:
     return ret;
 }
 
+static sigset64_t signal_pending_set(struct libos_thread* t) {
+    return __atomic_load_n(&t->pending, __ATOMIC_ACQUIRE) |
+           __atomic_load_n(&g_process.pending, __ATOMIC_ACQUIRE);
+}
+
+/* Carries out the default action of a stop signal: the whole process stops, all its threads
+ * at once (a host stop), until a SIGCONT. The leader does the stopping, so that it is ordered
+ * with the SIGCONTs sent through it; a process without a leader stops itself. */
+static void signal_stop(int signo) {
+    log_debug("signal %d: the process stops", signo);
+    if (leader_stop(signo) == -ENOSYS)
+        pal_process_signal(0, LINUX_SIGSTOP, g_process.pid);
+}
+
+/* Takes the unblocked pending stop signals whose action is the default one and stops for
+ * them. A blocking call that checks signal_pending so goes on after the stop, as on Linux. */
+static void signal_take_stops(struct libos_thread* t) {
+    for (int round = 0; round < 4; round++) {
+        int signo = 0;
+        struct linux_siginfo info;
+
+        spinlock_lock(&g_process.lock);
+        sigset64_t stops = signal_pending_set(t) & ~t->sigmask & SIG_STOPS;
+        for (int sig = 1; sig < LIBOS_NSIG && !signo; sig++) {
+            if ((stops & SIGBIT(sig)) && g_process.sigactions[sig].handler == LINUX_SIG_DFL)
+                signo = signal_dequeue_locked(t, SIGBIT(sig), &info);
+        }
+        spinlock_unlock(&g_process.lock);
+        if (!signo)
+            return;
+        if (signal_default_stops(signo) && g_process.pid != 1)
+            signal_stop(signo);
+    }
+}
+
 bool signal_pending(void) {
     struct libos_thread* t = libos_current();
     struct proc_thread* pt = proc_thread_of(t);
 
     if (pt->helper)
         return false;
-    if (pt->exec_doomed || process_tty_signal_noted())
-        return true; /* leave the blocking call: it ends, or the signal is looked at */
-    sigset64_t pending = __atomic_load_n(&t->pending, __ATOMIC_ACQUIRE) |
-                         __atomic_load_n(&g_process.pending, __ATOMIC_ACQUIRE);
+    if (pt->exec_doomed)
+        return true; /* leave the blocking call: it ends */
+    if (process_tty_signal_noted())
+        process_settle_tty_signals();
+    sigset64_t pending = signal_pending_set(t);
+    if (pending & ~t->sigmask & SIG_STOPS) {
+        signal_take_stops(t);
+        pending = signal_pending_set(t);
+    }
     return pending & (~t->sigmask | pt->sigwaiting);
 }
 
@@ -291,6 +351,10 @@ void signal_deliver_pending(struct pal_context* ctx, long* syscall_result) {
         if (act.handler == LINUX_SIG_DFL) {
             if (signal_default_ignored(signo))
                 continue;
+            if (signal_default_stops(signo)) {
+                signal_stop(signo);
+                continue;
+            }
             signal_default_fatal(signo);
         }
         if (in_syscall && !handled)

@@ -1,4 +1,4 @@
-/* Clocks and sleeps: clock_gettime and friends, nanosleep, times and getrusage, from PAL clocks. */
+/* Clocks and sleeps: clock_gettime and friends, nanosleep; times and getrusage from the host. */
 #include "libos.h"
 #include "proc.h"
 
@@ -226,51 +226,73 @@ long sys_clock_nanosleep(int clockid, int flags, const struct linux_timespec* re
     return time_nanosleep(clockid, flags, req, rem);
 }
 
-/* Kernite cannot tell user from system time: the PAL reports one CPU time, shown as user. */
+static long ns_to_ticks(uint64_t ns) {
+    return (long)(ns / (NSEC_PER_SEC / USER_HZ));
+}
+
+/* User and system time of the process and of its reaped children, as the host measured them
+ * for the host processes (the library OS's own work included: it runs for the app). */
 long sys_times(struct tms* buf) {
-    uint64_t cpu, now;
-    int ret = pal_clock_get(PAL_CLOCK_PROCESS, &cpu);
-    if (ret == 0)
-        ret = pal_clock_get(PAL_CLOCK_MONOTONIC, &now);
+    struct pal_usage self, children;
+    uint64_t now;
+    int ret = pal_clock_get(PAL_CLOCK_MONOTONIC, &now);
+
     if (ret < 0)
         return ret;
     if (buf) {
-        struct tms t = {.tms_utime = (long)(cpu / (NSEC_PER_SEC / USER_HZ))};
+        ret = pal_process_usage(PAL_USAGE_SELF, &self);
+        if (ret == 0)
+            ret = pal_process_usage(PAL_USAGE_CHILDREN, &children);
+        if (ret < 0)
+            return ret;
+        struct tms t = {
+            .tms_utime = ns_to_ticks(self.user_ns),
+            .tms_stime = ns_to_ticks(self.system_ns),
+            .tms_cutime = ns_to_ticks(children.user_ns),
+            .tms_cstime = ns_to_ticks(children.system_ns),
+        };
         if (copy_to_app(buf, &t, sizeof(t)) < 0)
             return -EFAULT;
     }
-    return (long)(now / (NSEC_PER_SEC / USER_HZ));
+    return ns_to_ticks(now);
 }
 
-struct linux_rusage {
-    struct linux_timeval utime;
-    struct linux_timeval stime;
-    int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv,
-        nsignals, nvcsw, nivcsw;
-};
+void time_rusage_from_pal(const struct pal_usage* u, struct linux_rusage* ru) {
+    memset(ru, 0, sizeof(*ru));
+    ru->utime = ns_to_timeval(u->user_ns);
+    ru->stime = ns_to_timeval(u->system_ns);
+    ru->maxrss = (int64_t)u->maxrss_kb;
+    ru->minflt = (int64_t)u->minflt;
+    ru->majflt = (int64_t)u->majflt;
+    ru->inblock = (int64_t)u->inblock;
+    ru->oublock = (int64_t)u->oublock;
+    ru->nvcsw = (int64_t)u->nvcsw;
+    ru->nivcsw = (int64_t)u->nivcsw;
+}
 
-/* CPU time is real; counters the PAL does not measure (faults, context switches, peak RSS)
- * read 0. Children's usage is 0: there are no child processes yet. */
+/* The host's figures for the host process, its reaped children or the calling thread. Peak
+ * RSS counts the library OS's memory too; counters Linux leaves at zero stay zero. */
 long sys_getrusage(int who, struct linux_rusage* usage) {
     struct linux_rusage ru;
-    uint64_t cpu = 0;
-    int ret = 0;
+    struct pal_usage u;
+    int pal_who;
 
-    memset(&ru, 0, sizeof(ru));
     switch (who) {
         case RUSAGE_SELF:
-            ret = pal_clock_get(PAL_CLOCK_PROCESS, &cpu);
+            pal_who = PAL_USAGE_SELF;
             break;
         case RUSAGE_THREAD:
-            ret = pal_clock_get(PAL_CLOCK_THREAD, &cpu);
+            pal_who = PAL_USAGE_THREAD;
             break;
         case RUSAGE_CHILDREN:
+            pal_who = PAL_USAGE_CHILDREN;
             break;
         default:
             return -EINVAL;
     }
+    int ret = pal_process_usage(pal_who, &u);
     if (ret < 0)
         return ret;
-    ru.utime = ns_to_timeval(cpu);
+    time_rusage_from_pal(&u, &ru);
     return copy_to_app(usage, &ru, sizeof(ru));
 }

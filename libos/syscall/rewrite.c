@@ -130,17 +130,24 @@ static long fast_call(long nr, const long args[6], bool* slow) {
 
 /* The slow return: ctx is the app's state with the result in rax; the signals that arrived
  * during the call are recorded first, then delivered as after any syscall. */
-static void fast_exit(struct pal_context* ctx, uint64_t host_signals, uint64_t guest_signals) {
+static void fast_exit(struct pal_context* ctx, const struct pal_deferred_signals* sigs) {
     struct libos_thread* thread = libos_current();
     long ret = (long)ctx->rax;
 
     thread->ctx = ctx;
     for (int from_process = 0; from_process < 2; from_process++) {
-        uint64_t set = from_process ? guest_signals : host_signals;
+        uint64_t set = from_process ? sigs->guest : sigs->host;
         while (set) {
             int signo = __builtin_ctzll(set) + 1;
+            bool child = !from_process && signo == LINUX_SIGCHLD;
+            int code = child ? sigs->child_code : 0;
+            if (!from_process && (sigs->host_kernel & SIGBIT(signo)))
+                code = LINUX_SI_KERNEL;
             struct pal_event_info info = {
                 .signo = signo,
+                .code = code,
+                .sender_pid = child ? sigs->child_host_pid : 0,
+                .status = child ? sigs->child_status : 0,
                 .in_pal = true, /* record only: delivery follows below */
                 .from_process = from_process,
             };

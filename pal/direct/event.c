@@ -43,6 +43,11 @@ struct host_siginfo {
             uint64_t value;
         } queue;
         struct {
+            int32_t pid;
+            uint32_t uid;
+            int32_t status;
+        } child;
+        struct {
             uint64_t call_addr;
             int32_t syscall;
             uint32_t arch;
@@ -68,7 +73,9 @@ static const uint64_t g_sync_signals = SIGBIT(4) | SIGBIT(5) | SIGBIT(7) | SIGBI
                                        SIGBIT(11) | SIGBIT(31);
 
 /* Host signals turned into upcalls; everything else keeps its host meaning. SIGPIPE is
- * ignored so that writes report EPIPE and the library OS raises the guest's SIGPIPE itself. */
+ * ignored so that writes report EPIPE and the library OS raises the guest's SIGPIPE itself.
+ * SIGTSTP (a terminal's Ctrl-Z) is an upcall so that the library OS, not the host, decides
+ * which guest process stops. */
 static const struct {
     int signo;
     enum pal_event event;
@@ -78,7 +85,7 @@ static const struct {
     {PAL_SIGNAL_INTERRUPT, PAL_EVENT_INTERRUPT},
     {1, PAL_EVENT_HOST_SIGNAL},  {2, PAL_EVENT_HOST_SIGNAL},  {3, PAL_EVENT_HOST_SIGNAL},
     {10, PAL_EVENT_HOST_SIGNAL}, {12, PAL_EVENT_HOST_SIGNAL}, {14, PAL_EVENT_HOST_SIGNAL},
-    {15, PAL_EVENT_HOST_SIGNAL}, {28, PAL_EVENT_HOST_SIGNAL},
+    {15, PAL_EVENT_HOST_SIGNAL}, {28, PAL_EVENT_HOST_SIGNAL}, {20, PAL_EVENT_HOST_SIGNAL},
     {17, PAL_EVENT_HOST_SIGNAL}, {PAL_SIGNAL_GUEST, PAL_EVENT_HOST_SIGNAL},
 };
 
@@ -170,7 +177,9 @@ static void host_signal_handler(int signo, void* siginfo, void* ucontext) {
                 info.sender_value = (int)(si->queue.value >> 32);
                 info.from_process = true;
             }
-            if (pal_fast_handle_async(info.signo, info.from_process, info.in_pal, ctx)) {
+            if (signo == 17 /* SIGCHLD */)
+                info.status = si->child.status;
+            if (pal_fast_handle_async(&info, ctx)) {
                 skip_pending_blocking_call(ctx);
                 return;
             }

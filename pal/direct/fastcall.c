@@ -7,6 +7,9 @@
 #include "pal_direct.h"
 #include "rt.h"
 
+#define HOST_SI_KERNEL 0x80
+#define HOST_SIGCHLD   17
+
 /* What pal_fast_entry pushes, lowest address first. */
 struct pal_fast_frame {
     uint8_t xmm[16][16];
@@ -60,13 +63,19 @@ long pal_fast_dispatch(struct pal_fast_frame* f, long nr) {
 /* The return to the app after a fast call, done from a host signal handler with the app's
  * complete state in ctx: what a trap would have given the library OS. */
 static void fast_finish(struct pal_tcb* tcb, struct pal_context* ctx) {
-    uint64_t host = __atomic_exchange_n(&tcb->fast_deferred, 0, __ATOMIC_ACQ_REL);
-    uint64_t guest = __atomic_exchange_n(&tcb->fast_deferred_guest, 0, __ATOMIC_ACQ_REL);
+    struct pal_deferred_signals sigs = {
+        .host = __atomic_exchange_n(&tcb->fast_deferred, 0, __ATOMIC_ACQ_REL),
+        .guest = __atomic_exchange_n(&tcb->fast_deferred_guest, 0, __ATOMIC_ACQ_REL),
+        .host_kernel = __atomic_exchange_n(&tcb->fast_deferred_kernel, 0, __ATOMIC_ACQ_REL),
+        .child_code = tcb->fast_deferred_child[0],
+        .child_host_pid = tcb->fast_deferred_child[1],
+        .child_status = tcb->fast_deferred_child[2],
+    };
 
     ctx->rip = ctx->rcx;
     tcb->fast_slow_exit = 0;
     tcb->fast_active = 0;
-    g_fast_exit(ctx, host, guest);
+    g_fast_exit(ctx, &sigs);
 }
 
 /* The slow return of a fast call: true if the trap at ctx was it. */
@@ -81,17 +90,29 @@ bool pal_fast_handle_trap(int signo, struct pal_context* ctx) {
 }
 
 /* An asynchronous signal (signo as the guest will see it) that interrupted library OS code of
- * a fast call is held back until the call returns; in the exit window, where only rip is not
- * the app's, the return is finished here. Returns false if no fast call was interrupted. */
-bool pal_fast_handle_async(int signo, bool from_process, bool in_pal, struct pal_context* ctx) {
+ * a fast call is held back until the call returns, with what the library OS needs of its
+ * siginfo: whether the kernel raised it, and a SIGCHLD's child and status. In the exit window,
+ * where only rip is not the app's, the return is finished here. Returns false if no fast call
+ * was interrupted. */
+bool pal_fast_handle_async(const struct pal_event_info* info, struct pal_context* ctx) {
     struct pal_tcb* tcb = current_tcb();
     uint64_t rip = ctx->rip;
+    int signo = info->signo;
 
-    if (!tcb || !tcb->fast_active || !in_pal)
+    if (!tcb || !tcb->fast_active || !info->in_pal)
         return false;
-    if (signo > 0 && signo <= 64 && signo != PAL_SIGNAL_INTERRUPT)
-        __atomic_fetch_or(from_process ? &tcb->fast_deferred_guest : &tcb->fast_deferred,
-                          1ULL << (signo - 1), __ATOMIC_ACQ_REL);
+    if (signo > 0 && signo <= 64 && signo != PAL_SIGNAL_INTERRUPT) {
+        uint64_t bit = 1ULL << (signo - 1);
+        if (!info->from_process && info->code == HOST_SI_KERNEL)
+            __atomic_fetch_or(&tcb->fast_deferred_kernel, bit, __ATOMIC_ACQ_REL);
+        if (!info->from_process && signo == HOST_SIGCHLD) {
+            tcb->fast_deferred_child[0] = info->code;
+            tcb->fast_deferred_child[1] = info->sender_pid;
+            tcb->fast_deferred_child[2] = info->status;
+        }
+        __atomic_fetch_or(info->from_process ? &tcb->fast_deferred_guest : &tcb->fast_deferred,
+                          bit, __ATOMIC_ACQ_REL);
+    }
     if (rip >= (uint64_t)pal_fast_exit_window && rip < (uint64_t)pal_fast_exit_window_end) {
         fast_finish(tcb, ctx);
         return true;

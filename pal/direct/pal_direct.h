@@ -49,7 +49,7 @@ void pal_host_vdso_init(uint64_t* auxv);
 int pal_fast_init(char** envp);
 bool pal_fast_active(void);
 bool pal_fast_handle_trap(int signo, struct pal_context* ctx);
-bool pal_fast_handle_async(int signo, bool from_process, bool in_pal, struct pal_context* ctx);
+bool pal_fast_handle_async(const struct pal_event_info* info, struct pal_context* ctx);
 
 /* The host environment kernite-direct started with; child processes get the same. */
 extern char** g_host_envp;

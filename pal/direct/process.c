@@ -246,28 +246,90 @@ struct host_siginfo_child {
     uint8_t rest[100];
 };
 
+struct host_rusage {
+    int64_t utime_sec, utime_usec, stime_sec, stime_usec;
+    int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv,
+        nsignals, nvcsw, nivcsw;
+};
+
+#define HOST_RUSAGE_SELF     0
+#define HOST_RUSAGE_CHILDREN (-1)
+#define HOST_RUSAGE_THREAD   1
+
+static uint64_t timeval_ns(int64_t sec, int64_t usec) {
+    if (sec < 0 || usec < 0)
+        return 0;
+    return (uint64_t)sec * 1000000000ULL + (uint64_t)usec * 1000ULL;
+}
+
+static uint64_t count_of(int64_t v) {
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+static void usage_from_host(const struct host_rusage* ru, struct pal_usage* out) {
+    *out = (struct pal_usage){
+        .user_ns = timeval_ns(ru->utime_sec, ru->utime_usec),
+        .system_ns = timeval_ns(ru->stime_sec, ru->stime_usec),
+        .maxrss_kb = count_of(ru->maxrss),
+        .minflt = count_of(ru->minflt),
+        .majflt = count_of(ru->majflt),
+        .inblock = count_of(ru->inblock),
+        .oublock = count_of(ru->oublock),
+        .nvcsw = count_of(ru->nvcsw),
+        .nivcsw = count_of(ru->nivcsw),
+    };
+}
+
+int pal_process_usage(int who, struct pal_usage* out) {
+    static const int host_who[] = {
+        [PAL_USAGE_SELF] = HOST_RUSAGE_SELF,
+        [PAL_USAGE_CHILDREN] = HOST_RUSAGE_CHILDREN,
+        [PAL_USAGE_THREAD] = HOST_RUSAGE_THREAD,
+    };
+    struct host_rusage ru;
+
+    if (who < PAL_USAGE_SELF || who > PAL_USAGE_THREAD)
+        return -EINVAL;
+    memset(&ru, 0, sizeof(ru));
+    long ret = HOST_SYSCALL2(__NR_getrusage, host_who[who], &ru);
+    if (ret < 0)
+        return (int)ret;
+    usage_from_host(&ru, out);
+    return 0;
+}
+
 int pal_process_wait(int host_pid, int options, struct pal_child_status* out) {
     struct host_siginfo_child si;
-    int host_options = WEXITED;
+    struct host_rusage ru;
+    int host_options = 0;
     long ret;
 
+    if (options & PAL_WAIT_STOPPED)
+        host_options |= WSTOPPED;
+    if (options & PAL_WAIT_CONTINUED)
+        host_options |= WCONTINUED;
+    if ((options & PAL_WAIT_EXITED) || !host_options)
+        host_options |= WEXITED;
     if (options & PAL_WAIT_NOHANG)
         host_options |= WNOHANG;
     if (options & PAL_WAIT_NOWAIT)
         host_options |= WNOWAIT;
     memset(&si, 0, sizeof(si));
+    memset(&ru, 0, sizeof(ru));
     ret = HOST_BLOCKING5(__NR_waitid, host_pid > 0 ? P_PID : P_ALL, host_pid > 0 ? host_pid : 0,
-                         &si, host_options, NULL);
+                         &si, host_options, &ru);
     if (ret < 0)
         return (int)ret;
     out->host_pid = si.pid;
     out->code = si.code;
     out->status = si.status;
+    usage_from_host(&ru, &out->usage);
     return si.pid ? 1 : 0;
 }
 
-/* SIGKILL, SIGSTOP and SIGCONT act on the host process itself; every other guest signal rides
- * on one real-time host signal whose value names it, so the receiver's library OS decides. */
+/* SIGKILL and SIGSTOP act on the host process itself; every other guest signal rides on one
+ * real-time host signal whose value names it, so the receiver's library OS decides. SIGCONT
+ * does both: the host resumes the process, and its library OS runs a handler. */
 int pal_process_signal(int host_pid, int signo, int sender) {
     struct {
         int32_t signo, err, code, pad;
@@ -277,8 +339,17 @@ int pal_process_signal(int host_pid, int signo, int sender) {
         uint8_t rest[96];
     } si;
 
-    if (signo == HOST_SIGKILL || signo == HOST_SIGSTOP || signo == HOST_SIGCONT || !signo)
+    if (host_pid < 0)
+        return -ESRCH;
+    if (host_pid == 0)
+        host_pid = g_host_pid;
+    if (signo == HOST_SIGKILL || signo == HOST_SIGSTOP || !signo)
         return (int)HOST_SYSCALL2(__NR_kill, host_pid, signo);
+    if (signo == HOST_SIGCONT) {
+        long ret = HOST_SYSCALL2(__NR_kill, host_pid, signo);
+        if (ret < 0)
+            return (int)ret;
+    }
     memset(&si, 0, sizeof(si));
     si.signo = PAL_SIGNAL_GUEST;
     si.code = HOST_SI_QUEUE;

@@ -40,10 +40,6 @@ int pal_mem_unmap(void* addr, size_t size);
 int pal_mem_protect(void* addr, size_t size, int prot);
 /* Drops the contents of anonymous pages so they read back as zero. */
 int pal_mem_zero_pages(void* addr, size_t size);
-/* For each of the count pages from addr (page-aligned, anonymous memory), sets touched[i] to 0
- * if the page was never written or read since it was mapped (it reads as zero) and to 1 if it
- * may hold data. A backend that cannot tell sets every entry to 1. */
-int pal_mem_touched(const void* addr, size_t count, uint8_t* touched);
 
 /* ---- Streams: files, directories, pipes, stdio ------------------------------------------ */
 
@@ -214,7 +210,9 @@ struct pal_tcb {
     volatile int fast_slow_exit;          /* 84: the call must return through the trap path */
     volatile uint64_t fast_deferred;      /* 88: host signals that arrived during the call */
     volatile uint64_t fast_deferred_guest; /* 96: signals other guest processes sent meanwhile */
-    uint64_t reserved[1];
+    volatile uint64_t fast_deferred_kernel; /* of fast_deferred, those the host kernel raised */
+    /* The last SIGCHLD among fast_deferred: its si_code, the child's host pid and status. */
+    volatile int fast_deferred_child[3];
 };
 
 /* Starts a host thread running fn(arg) with tcb installed, on a PAL-provided stack.
@@ -299,6 +297,7 @@ struct pal_event_info {
     bool from_process; /* HOST_SIGNAL: signo sent by another Kernite process with
                         * pal_process_signal; sender_value is the value it gave */
     int sender_value;
+    int status;        /* HOST_SIGNAL SIGCHLD: the child's exit status or signal (code: CLD_*) */
 };
 
 /* Called on the thread's signal stack. The handler may change ctx; execution resumes there. */
@@ -320,10 +319,18 @@ __attribute__((noreturn)) void pal_context_jump(const struct pal_context* ctx);
  * struct pal_context: *slow set by the handler (or a host signal meanwhile) sends the return
  * through the exit handler, which gets the app's full context as a trap would have it, with rax
  * holding the result and rip the resume address, and the signals that arrived during the call
- * (a bit per signal: from the host, and from other guest processes) for it to deliver. */
+ * for it to deliver. */
+struct pal_deferred_signals {
+    uint64_t host;        /* a bit per host signal */
+    uint64_t guest;       /* a bit per guest signal other guest processes sent */
+    uint64_t host_kernel; /* of host, those the host kernel raised (a terminal's, SI_KERNEL) */
+    int child_code;       /* SIGCHLD among host: the last one's CLD_* code, */
+    int child_host_pid;   /* child and */
+    int child_status;     /* status */
+};
 typedef long (*pal_fast_syscall_fn)(long nr, const long args[6], bool* slow);
-typedef void (*pal_fast_exit_fn)(struct pal_context* ctx, uint64_t deferred_host_signals,
-                                 uint64_t deferred_guest_signals);
+typedef void (*pal_fast_exit_fn)(struct pal_context* ctx,
+                                 const struct pal_deferred_signals* sigs);
 void pal_set_fast_syscall_handlers(pal_fast_syscall_fn call, pal_fast_exit_fn exit);
 uint64_t pal_fast_entry_address(void);
 
@@ -355,17 +362,37 @@ int pal_stream_send_handles(pal_handle_t* channel, pal_handle_t** handles, size_
 /* Receives exactly count handles of one send; -EPROTO if what arrived differs. */
 int pal_stream_recv_handles(pal_handle_t* channel, pal_handle_t** handles, size_t count);
 
-#define PAL_WAIT_NOHANG 0x1
-#define PAL_WAIT_NOWAIT 0x2
+/* What the host measured of a process or thread (Linux struct rusage, in nanoseconds). */
+struct pal_usage {
+    uint64_t user_ns, system_ns;
+    uint64_t maxrss_kb;
+    uint64_t minflt, majflt, inblock, oublock, nvcsw, nivcsw;
+};
+
+#define PAL_USAGE_SELF     0 /* the calling host process, all its threads */
+#define PAL_USAGE_CHILDREN 1 /* its children that have been waited for, and theirs */
+#define PAL_USAGE_THREAD   2 /* the calling host thread */
+int pal_process_usage(int who, struct pal_usage* out);
+
+#define PAL_WAIT_NOHANG    0x1
+#define PAL_WAIT_NOWAIT    0x2
+#define PAL_WAIT_EXITED    0x4
+#define PAL_WAIT_STOPPED   0x8
+#define PAL_WAIT_CONTINUED 0x10
 struct pal_child_status {
     int host_pid;
-    int code;   /* Linux CLD_EXITED, CLD_KILLED, CLD_DUMPED */
+    int code;   /* Linux CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED */
     int status; /* exit status or signal number */
+    struct pal_usage usage; /* the child's, with its waited-for descendants */
 };
-/* Waits for a child process (host_pid, or any with host_pid <= 0) to end. Returns 1 with out
- * filled, 0 if PAL_WAIT_NOHANG and none has ended, -ECHILD, -EINTR. */
+/* Waits for a child process (host_pid, or any with host_pid <= 0) to end, or with
+ * PAL_WAIT_STOPPED / PAL_WAIT_CONTINUED to stop or continue; without any of the three event
+ * flags, only ends count. Returns 1 with out filled, 0 if PAL_WAIT_NOHANG and nothing
+ * happened, -ECHILD, -EINTR. */
 int pal_process_wait(int host_pid, int options, struct pal_child_status* out);
-/* Sends guest signal signo to a child or parent process; sender is given to the receiver. */
+/* Sends guest signal signo to another Kernite process (host_pid 0: the calling one); sender is
+ * given to the receiver. SIGKILL and SIGSTOP act on the host process itself; SIGCONT both
+ * resumes it and reaches its library OS as a guest signal. */
 int pal_process_signal(int host_pid, int signo, int sender);
 
 /* Writes to the host's diagnostic output (stderr). */
