@@ -40,6 +40,10 @@ int pal_mem_unmap(void* addr, size_t size);
 int pal_mem_protect(void* addr, size_t size, int prot);
 /* Drops the contents of anonymous pages so they read back as zero. */
 int pal_mem_zero_pages(void* addr, size_t size);
+/* For each of the count pages from addr (page-aligned, anonymous memory), sets touched[i] to 0
+ * if the page was never written or read since it was mapped (it reads as zero) and to 1 if it
+ * may hold data. A backend that cannot tell sets every entry to 1. */
+int pal_mem_touched(const void* addr, size_t count, uint8_t* touched);
 
 /* ---- Streams: files, directories, pipes, stdio ------------------------------------------ */
 
