@@ -4,9 +4,19 @@ and SIGCHLD report of it, waits for process groups, and the CPU times of getrusa
 
 import pytest
 
-from conftest import DATA, build_c_program
+from conftest import DATA, KERNITE, build_c_program, run_sandboxed
 
 PROC = DATA / "proc"
+PTY = PROC / "pty_jobs.py"
+BIN = {"type": "chroot", "path": "/bin", "uri": "file:/usr/bin"}
+TERMINAL_ENV = {"PATH": "/usr/bin", "TERM": "dumb"}
+
+# Typed into an interactive bash: a foreground job stopped with Ctrl-Z, listed, continued in
+# the background, brought back, stopped again and killed while stopped.
+CTRL_Z = ["sleep 100", "@sleep 1.5", "^Z", "@expect Stopped", "jobs", "@expect sleep 100",
+          "bg", "@expect sleep 100 &", "jobs", "@expect Running", "fg", "@expect sleep 100",
+          "@sleep 1.5", "^Z", "@expect Stopped", "kill %1", "@sleep 0.5", "echo after=$?",
+          "@expect after=", "jobs", "@sleep 0.5", "exit 4"]
 
 
 @pytest.fixture
@@ -49,3 +59,38 @@ def test_cpu_times_of_self_thread_and_reaped_children_are_plausible(compare, job
     native, kern = compare(jobs, ["rusage"], mounts=[tmp_path])
     assert "implausible" not in native.stdout + kern.stdout
     assert ": 0\n" not in native.stdout
+
+
+def on_terminal(sandbox, script_lines, native_argv, kernite_args):
+    """Runs a program on a pseudo-terminal natively and under Kernite, typing the script."""
+    script = sandbox.tmp / "typed"
+    script.write_text("\n".join(script_lines) + "\n")
+    driver = ["/usr/bin/python3", PTY, script]
+    native = run_sandboxed([*driver, *native_argv], cwd=sandbox.work, env=TERMINAL_ENV,
+                           timeout=120)
+    kern = run_sandboxed([*driver, KERNITE, *kernite_args], cwd=sandbox.work, env=TERMINAL_ENV,
+                         timeout=120)
+    return native, kern, native.describe("native") + kern.describe("kernite")
+
+
+def test_ctrl_z_in_interactive_bash_stops_the_job_and_jobs_bg_fg_kill_work(sandbox):
+    bash = ["/usr/bin/bash", "--norc", "--noprofile", "-i"]
+    app = sandbox.make_manifest("/usr/bin/bash", mounts=[BIN])
+    native, kern, report = on_terminal(sandbox, CTRL_Z, bash, [app, *bash[1:]])
+    assert "expected text did not appear" not in native.stdout, report
+    assert native.stdout.count("[1]+  Stopped                 sleep 100") == 4, report
+    assert "[1]+  Running                 sleep 100 &" in native.stdout, report
+    assert "[1]+  Terminated              sleep 100" in native.stdout, report
+    assert native.stdout.endswith("[ended: 4]\n"), report
+    assert kern.stdout == native.stdout, report
+
+
+def test_background_group_gets_sigttin_on_read_and_sigttou_on_write_under_tostop(
+        sandbox, tmp_path):
+    exe = build_c_program(PROC / "ttyjobs.c", tmp_path)
+    app = sandbox.make_manifest(exe, mounts=[tmp_path])
+    native, kern, report = on_terminal(sandbox, [], [exe], [app])
+    assert "read in the background: stopped by Stopped (tty input)" in native.stdout, report
+    assert "write with TOSTOP: stopped by Stopped (tty output)" in native.stdout, report
+    assert "done" in native.stdout, report
+    assert kern.stdout == native.stdout, report
