@@ -1,4 +1,5 @@
 /* Data syscalls on fds: read/write and their vector and positioned forms, lseek, sync. */
+#include "net/net.h"
 #include "vfs.h"
 
 /* Linux caps one transfer at this many bytes (INT_MAX rounded down to a page). */
@@ -49,13 +50,21 @@ static long file_write(struct libos_file* f, const void* buf, size_t size) {
     return f->ops->write(f, buf, size);
 }
 
-static long file_pread(struct libos_file* f, void* buf, size_t size, int64_t offset) {
-    long ret = check_readable(f);
+/* Pipes, sockets and terminals have no positions: Linux says so before it looks at the mode. */
+static bool file_is_stream(const struct libos_file* f) {
+    return f->pollable && (f->ops == &vfs_stream_ops || f->ops == &net_socket_ops);
+}
 
-    if (ret < 0)
-        return ret;
+static long file_pread(struct libos_file* f, void* buf, size_t size, int64_t offset) {
+    long ret;
+
     if (offset < 0)
         return -EINVAL;
+    if (file_is_stream(f))
+        return -ESPIPE;
+    ret = check_readable(f);
+    if (ret < 0)
+        return ret;
     if (size > RW_MAX)
         size = RW_MAX;
     if (!mm_is_accessible((uint64_t)buf, size, PROT_WRITE))
@@ -66,12 +75,15 @@ static long file_pread(struct libos_file* f, void* buf, size_t size, int64_t off
 }
 
 static long file_pwrite(struct libos_file* f, const void* buf, size_t size, int64_t offset) {
-    long ret = check_writable(f);
+    long ret;
 
-    if (ret < 0)
-        return ret;
     if (offset < 0)
         return -EINVAL;
+    if (file_is_stream(f))
+        return -ESPIPE;
+    ret = check_writable(f);
+    if (ret < 0)
+        return ret;
     if (size > RW_MAX)
         size = RW_MAX;
     if (!mm_is_accessible((uint64_t)buf, size, PROT_READ))

@@ -60,10 +60,14 @@ void libos_handle_event(enum pal_event ev, struct pal_event_info* info, struct p
         handle_syscall(info->syscall, ctx);
         return;
     }
-    /* The int3 of a site being rewritten: run the site again, it will be whole by then. */
-    if (ev == PAL_EVENT_TRAP && !info->in_pal && rewrite_owns_breakpoint(ctx->rip - 1)) {
-        ctx->rip -= 1;
-        return;
+    /* The int3 of a site being rewritten (run the site again, it will be whole by then), or
+     * the one left in a Go site (go on in its stub). */
+    if (ev == PAL_EVENT_TRAP && !info->in_pal) {
+        uint64_t resume = rewrite_breakpoint_resume(ctx->rip - 1);
+        if (resume) {
+            ctx->rip = resume;
+            return;
+        }
     }
     proc_handle_event(ev, info, ctx);
 }

@@ -11,7 +11,7 @@
  *   same untouched instruction. No valid code jumps into the middle of the mov.
  * - Torn instructions: the five bytes are written as int3, then the displacement, then the jmp
  *   opcode, each store atomic and all in one cache line; a thread that meets the int3 is sent
- *   back to retry (rewrite_owns_breakpoint), so it sees either the old or the new instruction.
+ *   back to retry (rewrite_breakpoint_resume), so it sees either the old or the new instruction.
  * - Read-only and execute-only code: bytes go in through the PAL's code write, which needs no
  *   change of protection; code that cannot be read is not patched.
  * - Pages shared by several processes: only private file mappings are patched; a write to
@@ -23,7 +23,17 @@
  * - Readers of their own code (including through /proc/self/mem) see the jmp: a known
  *   difference from Linux.
  * Syscalls that need the app's full register state (sigreturn, clone, fork, execve, exit,
- * sigaltstack, sigsuspend) are never rewritten. */
+ * sigaltstack, sigsuspend) are never rewritten.
+ *
+ * The Go runtime makes the calls of its syscall package from one site whose number arrives in
+ * rax: `syscall; cmp $-4095, %rax` (0f 05 48 3d 01 f0 ff ff). Those eight bytes become
+ * `jmp .+3; int3; jmp STUB` (eb 01 cc e9 REL32), so that each old instruction start is still
+ * one: a thread at the syscall takes the jumps, and one at the cmp (back from a trapped call
+ * or a signal, or preempted right after the syscall) meets the int3, which sends it to the
+ * stub's copy of the cmp (rewrite_breakpoint_resume). The stub checks the number against the
+ * ones never rewritten and makes those with a syscall instruction of its own, which traps;
+ * the others go to the fast entry. While the bytes are written, int3 stands at both
+ * instruction starts. */
 #include "hashmap.h"
 #include "libos.h"
 #include "manifest.h"
@@ -33,7 +43,9 @@
 
 #define STUB_SIZE       32
 #define STUB_PAGE_SIZE  4096
-#define STUB_FIRST_SLOT 32 /* the first bytes hold the fast entry address */
+#define STUB_FIRST_SLOT 128 /* the fast entry address, then NEVER_BITMAP */
+#define NEVER_BITMAP    64  /* a bit per syscall number that is never rewritten */
+#define GO_STUB_SIZE    64
 #define MAX_STUB_PAGES  64
 
 /* A site's entry in the map: its state in the low bits, its stub's address (32-aligned) above. */
@@ -42,6 +54,7 @@ enum site_state {
     SITE_PATCHED,
     SITE_REFUSED, /* does not match, or cannot be reached */
 };
+#define SITE_GO       4 /* flag: a Go-style site (number in rax) */
 #define SITE_STATE(v) ((enum site_state)((uintptr_t)(v) & 3))
 #define SITE_STUB(v)  ((uint64_t)(uintptr_t)(v) & ~31UL)
 #define MAX_FREE_STUBS 4096
@@ -169,7 +182,11 @@ static int stub_page_new(uint64_t site, struct stub_page** out) {
     static const int64_t hints[] = {-(32L << 20), 32L << 20, -(256L << 20), 256L << 20,
                                     -(1L << 30)};
     uint64_t entry = pal_fast_entry_address();
+    uint8_t never[(SYSCALL_TABLE_SIZE + 7) / 8] = {0};
 
+    _Static_assert(NEVER_BITMAP + sizeof(never) <= STUB_FIRST_SLOT, "bitmap within the header");
+    for (size_t i = 0; i < sizeof(g_never_rewritten) / sizeof(g_never_rewritten[0]); i++)
+        never[g_never_rewritten[i] / 8] |= (uint8_t)(1 << (g_never_rewritten[i] % 8));
     if (g_rw.page_count == MAX_STUB_PAGES)
         return -ENOMEM;
     for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
@@ -179,7 +196,8 @@ static int stub_page_new(uint64_t site, struct stub_page** out) {
         if (addr < 0)
             continue;
         if (!within_rel32(site, (uint64_t)addr) ||
-            pal_code_write((uint64_t)addr, &entry, sizeof(entry)) < 0) {
+            pal_code_write((uint64_t)addr, &entry, sizeof(entry)) < 0 ||
+            pal_code_write((uint64_t)addr + NEVER_BITMAP, never, sizeof(never)) < 0) {
             mm_unmap((uint64_t)addr, STUB_PAGE_SIZE);
             continue;
         }
@@ -193,10 +211,11 @@ static int stub_page_new(uint64_t site, struct stub_page** out) {
     return -ENOMEM;
 }
 
-static int stub_alloc(uint64_t site, uint64_t* out) {
+/* A stub of size bytes (STUB_SIZE or GO_STUB_SIZE); freed stubs are STUB_SIZE ones. */
+static int stub_alloc(uint64_t site, size_t size, uint64_t* out) {
     struct stub_page* page = NULL;
 
-    for (size_t i = 0; i < g_rw.free_count; i++) {
+    for (size_t i = 0; size == STUB_SIZE && i < g_rw.free_count; i++) {
         if (within_rel32(site, g_rw.free_stubs[i])) {
             *out = g_rw.free_stubs[i];
             g_rw.free_stubs[i] = g_rw.free_stubs[--g_rw.free_count];
@@ -205,7 +224,7 @@ static int stub_alloc(uint64_t site, uint64_t* out) {
     }
 
     for (size_t i = 0; i < g_rw.page_count && !page; i++) {
-        if (g_rw.pages[i].used + STUB_SIZE <= STUB_PAGE_SIZE &&
+        if (g_rw.pages[i].used + size <= STUB_PAGE_SIZE &&
             within_rel32(site, g_rw.pages[i].base))
             page = &g_rw.pages[i];
     }
@@ -215,7 +234,7 @@ static int stub_alloc(uint64_t site, uint64_t* out) {
             return ret;
     }
     *out = page->base + page->used;
-    page->used += STUB_SIZE;
+    page->used += (uint32_t)size;
     return 0;
 }
 
@@ -240,21 +259,27 @@ static int stub_write(uint64_t stub, uint64_t page, long nr, uint64_t resume) {
     return pal_code_write(stub, code, sizeof(code));
 }
 
-static bool site_matches(uint64_t site, long nr) {
+/* Code in [start, start + size) that may be patched: readable code of a private file mapping,
+ * within one cache line. */
+static bool code_patchable(uint64_t start, size_t size) {
     struct mm_region r;
-    const uint8_t* p = (const uint8_t*)(site - 5);
-    uint32_t imm;
     bool ok;
 
-    if (mm_lookup(site - 5, 7, &r) < 0)
+    if (mm_lookup(start, size, &r) < 0)
         return false;
     ok = r.file && (r.flags & MAP_PRIVATE) && (r.prot & PROT_EXEC) && (r.prot & PROT_READ);
     vfs_file_put(r.file);
-    if (!ok)
+    return ok && (start >> 6) == ((start + size - 1) >> 6);
+}
+
+static bool site_matches(uint64_t site, long nr) {
+    const uint8_t* p = (const uint8_t*)(site - 5);
+    uint32_t imm;
+
+    if (!code_patchable(site - 5, 7))
         return false;
     memcpy(&imm, p + 1, sizeof(imm));
-    return p[0] == 0xb8 && imm == (uint32_t)nr && p[5] == 0x0f && p[6] == 0x05 &&
-           ((site - 5) >> 6) == ((site - 1) >> 6);
+    return p[0] == 0xb8 && imm == (uint32_t)nr && p[5] == 0x0f && p[6] == 0x05;
 }
 
 static int site_patch(uint64_t site, long nr, uint64_t* stub_out) {
@@ -263,7 +288,7 @@ static int site_patch(uint64_t site, long nr, uint64_t* stub_out) {
     uint8_t rel[4];
     int ret;
 
-    ret = stub_alloc(site, &stub);
+    ret = stub_alloc(site, STUB_SIZE, &stub);
     if (ret < 0)
         return ret;
     *stub_out = stub;
@@ -289,6 +314,84 @@ static int site_patch(uint64_t site, long nr, uint64_t* stub_out) {
     return ret;
 }
 
+/* ---- Go-style sites: the number in rax ------------------------------------------------------ */
+
+#define GO_SITE_SIZE     8
+#define GO_STUB_SLOW     31 /* the stub's own syscall instruction */
+#define GO_STUB_AFTER    33 /* its copy of the cmp: where calls resume */
+static const uint8_t g_go_site[GO_SITE_SIZE] = {0x0f, 0x05, 0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff};
+
+static bool go_site_matches(uint64_t site) {
+    return code_patchable(site, GO_SITE_SIZE) &&
+           memcmp((const void*)site, g_go_site, GO_SITE_SIZE) == 0;
+}
+
+/* cmp $SYSCALL_TABLE_SIZE, %rax; jae slow; bt %rax, never(%rip); jc slow;
+ * lea after(%rip), %r11; jmp *entry(%rip); slow: syscall; after: cmp $-4095, %rax;
+ * jmp site + 8. */
+static int go_stub_write(uint64_t stub, uint64_t page, uint64_t site) {
+    uint8_t code[GO_STUB_SIZE];
+
+    memset(code, 0xcc, sizeof(code));
+    code[0] = 0x48;
+    code[1] = 0x3d;
+    put32(code + 2, SYSCALL_TABLE_SIZE);
+    code[6] = 0x73;
+    code[7] = GO_STUB_SLOW - 8;
+    code[8] = 0x48;
+    code[9] = 0x0f;
+    code[10] = 0xa3;
+    code[11] = 0x05;
+    put32(code + 12, (uint32_t)(page + NEVER_BITMAP - (stub + 16)));
+    code[16] = 0x72;
+    code[17] = GO_STUB_SLOW - 18;
+    code[18] = 0x4c;
+    code[19] = 0x8d;
+    code[20] = 0x1d;
+    put32(code + 21, GO_STUB_AFTER - 25);
+    code[25] = 0xff;
+    code[26] = 0x25;
+    put32(code + 27, (uint32_t)(page - (stub + GO_STUB_SLOW)));
+    memcpy(code + GO_STUB_SLOW, g_go_site, GO_SITE_SIZE);
+    code[39] = 0xe9;
+    put32(code + 40, (uint32_t)(site + GO_SITE_SIZE - (stub + 44)));
+    return pal_code_write(stub, code, sizeof(code));
+}
+
+static int go_site_patch(uint64_t site, uint64_t* stub_out) {
+    uint8_t tail[5] = {0xe9};
+    uint64_t stub;
+    int ret;
+
+    ret = stub_alloc(site, GO_STUB_SIZE, &stub);
+    if (ret < 0)
+        return ret;
+    *stub_out = stub;
+    ret = go_stub_write(stub, stub & ~(STUB_PAGE_SIZE - 1UL), site);
+    if (ret < 0)
+        return ret;
+
+    put32(tail + 1, (uint32_t)(stub - (site + GO_SITE_SIZE)));
+    u64map_put(&g_rw.sites, site, (void*)(uintptr_t)(stub | SITE_GO | SITE_PATCHING));
+    ret = pal_code_write(site, "\xcc", 1);
+    if (ret == 0)
+        ret = pal_code_write(site + 2, "\xcc", 1);
+    if (ret == 0)
+        ret = pal_code_write(site + 3, tail, sizeof(tail));
+    if (ret == 0)
+        ret = pal_code_write(site + 1, "\x01", 1);
+    if (ret == 0)
+        ret = pal_code_write(site, "\xeb", 1);
+    if (ret < 0) {
+        /* Put the original bytes back, the instruction starts last. */
+        pal_code_write(site + 3, g_go_site + 3, GO_SITE_SIZE - 3);
+        pal_code_write(site + 1, g_go_site + 1, 1);
+        pal_code_write(site + 2, g_go_site + 2, 1);
+        pal_code_write(site, g_go_site, 1);
+    }
+    return ret;
+}
+
 void rewrite_consider(uint64_t site, long nr) {
     void* state;
 
@@ -302,19 +405,32 @@ void rewrite_consider(uint64_t site, long nr) {
         if (site_matches(site, nr) && site_patch(site, nr, &stub) == 0) {
             result = stub | SITE_PATCHED;
             g_rw.patched++;
+        } else if (!site_matches(site, nr) && go_site_matches(site) &&
+                   go_site_patch(site, &stub) == 0) {
+            result = stub | SITE_GO | SITE_PATCHED;
+            g_rw.patched++;
         }
         u64map_put(&g_rw.sites, site, (void*)result);
     }
     rw_unlock();
 }
 
-bool rewrite_owns_breakpoint(uint64_t addr) {
-    void* state;
+static bool site_live(void* state, bool go) {
+    return state && (SITE_STATE(state) == SITE_PATCHING || SITE_STATE(state) == SITE_PATCHED) &&
+           !!((uintptr_t)state & SITE_GO) == go;
+}
+
+uint64_t rewrite_breakpoint_resume(uint64_t addr) {
+    uint64_t resume = 0;
 
     rw_lock();
-    state = u64map_get(&g_rw.sites, addr + 5);
+    if (site_live(u64map_get(&g_rw.sites, addr + 5), false) ||
+        site_live(u64map_get(&g_rw.sites, addr), true))
+        resume = addr;
+    else if (site_live(u64map_get(&g_rw.sites, addr - 2), true))
+        resume = SITE_STUB(u64map_get(&g_rw.sites, addr - 2)) + GO_STUB_AFTER;
     rw_unlock();
-    return state && (SITE_STATE(state) == SITE_PATCHING || SITE_STATE(state) == SITE_PATCHED);
+    return resume;
 }
 
 void rewrite_forget_range(uint64_t start, uint64_t end) {
@@ -331,13 +447,19 @@ void rewrite_forget_range(uint64_t start, uint64_t end) {
         pos = 0;
         while (count < sizeof(doomed) / sizeof(doomed[0]) &&
                u64map_next(&g_rw.sites, &pos, &site, &state)) {
-            if (site + 2 > start && site - 5 < end)
+            bool go = (uintptr_t)state & SITE_GO;
+            uint64_t first = go ? site : site - 5;
+            uint64_t last = go ? site + GO_SITE_SIZE : site + 2;
+            if (last > start && first < end)
                 doomed[count++] = site;
         }
         for (size_t i = 0; i < count; i++) {
             state = u64map_get(&g_rw.sites, doomed[i]);
-            if (SITE_STUB(state) && g_rw.free_count < MAX_FREE_STUBS)
-                g_rw.free_stubs[g_rw.free_count++] = SITE_STUB(state);
+            size_t size = ((uintptr_t)state & SITE_GO) ? GO_STUB_SIZE : STUB_SIZE;
+            for (size_t part = 0; SITE_STUB(state) && part < size; part += STUB_SIZE) {
+                if (g_rw.free_count < MAX_FREE_STUBS)
+                    g_rw.free_stubs[g_rw.free_count++] = SITE_STUB(state) + part;
+            }
             u64map_remove(&g_rw.sites, doomed[i], NULL);
         }
     } while (count == sizeof(doomed) / sizeof(doomed[0]));

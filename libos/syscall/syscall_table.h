@@ -25,8 +25,9 @@ bool rewrite_enabled(void);
 /* After a trapped syscall from the instruction at site: patch the site if it can be. */
 void rewrite_consider(uint64_t site, long nr);
 void rewrite_count_trap(uint64_t site);
-/* True if the int3 at addr is one a patch in progress placed (the thread retries). */
-bool rewrite_owns_breakpoint(uint64_t addr);
+/* Where a thread that met the int3 at addr goes on, if rewriting placed it: addr itself to
+ * retry while a patch is in progress, or the stub's copy of a Go site's instruction; else 0. */
+uint64_t rewrite_breakpoint_resume(uint64_t addr);
 /* Executable memory in [start, end) was unmapped or replaced: its sites are new code now.
  * The memory subsystem holds rewrite_lock across the unmap and this call, so that no site
  * there can be patched in between (it would lose its stub to a later one). */
