@@ -7,6 +7,18 @@
 #define TCB_ACTIVE    80
 #define TCB_SLOW      84
 
+/* The frame on the fast stack, also checked in fastcall.c: 16 SSE registers; the handler's
+ * slow flag, which then holds its result (these 8 bytes keep the stack 16-byte aligned at the
+ * call); the six syscall arguments in their order (the handler's args[6]); the flags. */
+#define FRAME_RESULT 256
+#define FRAME_ARGS   264
+#define FRAME_FLAGS  312
+
+/* The flags the library OS's code can change, and the exit puts back: CF PF AF ZF SF DF OF.
+ * Flags-free instructions (mov, lea, jmp) are all the exit runs once these are the app's. */
+#define FLAG_DF_BIT 10
+#define FLAG_OF     0x800
+
     .text
 
 /* In: rax = syscall number, r11 = where the app resumes, rsp = the app's stack (whose red zone
@@ -20,21 +32,14 @@ pal_fast_entry:
     mov %r11, %gs:TCB_APP_RET
     mov %gs:TCB_STACK_TOP, %rsp
 
-    /* struct pal_fast_frame, from the top down. */
     pushfq
-    push %rdi
-    push %rsi
-    push %rdx
-    push %r10
-    push %r8
     push %r9
-    push %rbx
-    push %rbp
-    push %r12
-    push %r13
-    push %r14
-    push %r15
-    sub $264, %rsp /* 16 SSE registers, and 8 bytes to keep the stack 16-byte aligned */
+    push %r8
+    push %r10
+    push %rdx
+    push %rsi
+    push %rdi
+    sub $FRAME_ARGS, %rsp
     movdqu %xmm0, 0(%rsp)
     movdqu %xmm1, 16(%rsp)
     movdqu %xmm2, 32(%rsp)
@@ -53,9 +58,17 @@ pal_fast_entry:
     movdqu %xmm15, 240(%rsp)
     cld
 
-    mov %rsp, %rdi
-    mov %rax, %rsi
-    call pal_fast_dispatch
+    /* The handler is C: it keeps rbx, rbp and r12-r15 itself. */
+    movb $0, FRAME_RESULT(%rsp)
+    mov %rax, %rdi
+    lea FRAME_ARGS(%rsp), %rsi
+    lea FRAME_RESULT(%rsp), %rdx
+    call *pal_fast_handler(%rip)
+    cmpb $0, FRAME_RESULT(%rsp)
+    je 1f
+    movl $1, %gs:TCB_SLOW
+1:
+    mov %rax, FRAME_RESULT(%rsp)
 
     movdqu 0(%rsp), %xmm0
     movdqu 16(%rsp), %xmm1
@@ -73,33 +86,43 @@ pal_fast_entry:
     movdqu 208(%rsp), %xmm13
     movdqu 224(%rsp), %xmm14
     movdqu 240(%rsp), %xmm15
-    add $264, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbp
-    pop %rbx
-    pop %r9
-    pop %r8
-    pop %r10
-    pop %rdx
-    pop %rsi
-    pop %rdi
-    mov (%rsp), %r11
-    popfq
-    mov %gs:TCB_APP_RET, %rcx
-    mov %gs:TCB_APP_RSP, %rsp
+    mov FRAME_ARGS(%rsp), %rdi
+    mov FRAME_ARGS+8(%rsp), %rsi
+    mov FRAME_ARGS+16(%rsp), %rdx
+    mov FRAME_ARGS+24(%rsp), %r10
+    mov FRAME_ARGS+32(%rsp), %r8
+    mov FRAME_ARGS+40(%rsp), %r9
 
-/* From here every register is the app's but rip. A host signal that lands in this window has
- * the PAL finish the return itself (see fastcall.c), so none is ever left waiting. */
+/* From here every register is the app's but rax, rcx, r11, the flags, rsp (which still points
+ * at the intact frame, so a host signal's frame goes below it) and rip. A host signal that
+ * lands in this window has the PAL finish the return itself from the frame and the tcb (see
+ * fastcall.c), so none is ever left waiting; so does the slow return's trap. */
     .globl pal_fast_exit_window
 pal_fast_exit_window:
     cmpl $0, %gs:TCB_SLOW
-    jne 1f
+    jne pal_fast_slow_trap
+    mov FRAME_FLAGS(%rsp), %r11
+    bt $FLAG_DF_BIT, %r11d
+    jnc 2f
+    std
+2:
+    /* OF from an addition that overflows exactly when the app's OF was set; then sahf sets
+     * SF ZF AF PF CF from the flags' low byte and leaves OF as it is. */
+    mov %r11d, %ecx
+    and $FLAG_OF, %ecx
+    shl $20, %ecx
+    mov %r11d, %eax
+    shl $8, %eax
+    add %ecx, %ecx
+    sahf
+    mov FRAME_RESULT(%rsp), %rax
+    mov %gs:TCB_APP_RET, %rcx
+    mov %gs:TCB_APP_RSP, %rsp
+/* Only rip is not the app's here. */
+    .globl pal_fast_exit_jump
+pal_fast_exit_jump:
     jmp *%rcx
-1:
-/* The slow return: this trap hands the PAL the app's complete state. */
+/* The slow return: this trap hands the PAL the app's state. */
     .globl pal_fast_slow_trap
 pal_fast_slow_trap:
     ud2

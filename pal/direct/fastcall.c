@@ -10,13 +10,6 @@
 #define HOST_SI_KERNEL 0x80
 #define HOST_SIGCHLD   17
 
-/* What pal_fast_entry pushes, lowest address first. */
-struct pal_fast_frame {
-    uint8_t xmm[16][16];
-    uint64_t pad;
-    uint64_t r15, r14, r13, r12, rbp, rbx, r9, r8, r10, rdx, rsi, rdi, rflags;
-};
-
 _Static_assert(offsetof(struct pal_tcb, fast_stack_top) == 56, "fastcall.S offsets");
 _Static_assert(offsetof(struct pal_tcb, fast_app_rsp) == 64, "fastcall.S offsets");
 _Static_assert(offsetof(struct pal_tcb, fast_app_ret) == 72, "fastcall.S offsets");
@@ -24,12 +17,18 @@ _Static_assert(offsetof(struct pal_tcb, fast_active) == 80, "fastcall.S offsets"
 _Static_assert(offsetof(struct pal_tcb, fast_slow_exit) == 84, "fastcall.S offsets");
 _Static_assert(offsetof(struct pal_tcb, fast_deferred) == 88, "fastcall.S offsets");
 _Static_assert(offsetof(struct pal_tcb, fast_deferred_guest) == 96, "fastcall.S offsets");
-_Static_assert(sizeof(struct pal_fast_frame) == 264 + 13 * 8, "fastcall.S frame");
 
-extern char pal_fast_entry[], pal_fast_exit_window[], pal_fast_slow_trap[],
+extern char pal_fast_entry[], pal_fast_exit_window[], pal_fast_exit_jump[], pal_fast_slow_trap[],
     pal_fast_exit_window_end[];
 
-static pal_fast_syscall_fn g_fast_call;
+/* pal_fast_entry's frame, from the stack pointer of its exit window, in 8-byte words. */
+#define FRAME_RESULT (256 / 8)
+#define FRAME_FLAGS  (312 / 8)
+/* The flags the exit puts back, in the window: CF PF AF ZF SF DF OF. */
+#define FRAME_FLAGS_RESTORED 0xcd5UL
+
+/* Called by pal_fast_entry. */
+pal_fast_syscall_fn pal_fast_handler;
 static pal_fast_exit_fn g_fast_exit;
 static int g_self_mem_fd = -1;
 
@@ -40,24 +39,12 @@ static inline struct pal_tcb* current_tcb(void) {
 }
 
 void pal_set_fast_syscall_handlers(pal_fast_syscall_fn call, pal_fast_exit_fn exit) {
-    g_fast_call = call;
+    pal_fast_handler = call;
     g_fast_exit = exit;
 }
 
 uint64_t pal_fast_entry_address(void) {
     return (uint64_t)pal_fast_entry;
-}
-
-long pal_fast_dispatch(struct pal_fast_frame* f, long nr) {
-    struct pal_tcb* tcb = current_tcb();
-    const long args[6] = {(long)f->rdi, (long)f->rsi, (long)f->rdx,
-                          (long)f->r10, (long)f->r8,  (long)f->r9};
-    bool slow = false;
-    long ret = g_fast_call(nr, args, &slow);
-
-    if (slow)
-        tcb->fast_slow_exit = 1;
-    return ret;
 }
 
 /* The return to the app after a fast call, done from a host signal handler with the app's
@@ -72,6 +59,15 @@ static void fast_finish(struct pal_tcb* tcb, struct pal_context* ctx) {
         .child_status = tcb->fast_deferred_child[2],
     };
 
+    if (ctx->rip != (uint64_t)pal_fast_exit_jump) {
+        const uint64_t* frame = (const uint64_t*)ctx->rsp;
+        ctx->rax = frame[FRAME_RESULT];
+        ctx->r11 = frame[FRAME_FLAGS];
+        ctx->eflags = (ctx->eflags & ~FRAME_FLAGS_RESTORED) |
+                      (frame[FRAME_FLAGS] & FRAME_FLAGS_RESTORED);
+        ctx->rcx = tcb->fast_app_ret;
+        ctx->rsp = tcb->fast_app_rsp;
+    }
     ctx->rip = ctx->rcx;
     tcb->fast_slow_exit = 0;
     tcb->fast_active = 0;
