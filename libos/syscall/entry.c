@@ -12,7 +12,7 @@ const char* libos_syscall_name(long nr) {
     return g_syscall_table[nr].name;
 }
 
-static long report_unimplemented(long nr) {
+long syscall_unimplemented(long nr) {
     const char* name = libos_syscall_name(nr);
     uint64_t bit;
 
@@ -27,9 +27,7 @@ static long report_unimplemented(long nr) {
 }
 
 long libos_syscall_dispatch(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
-    if (nr < 0 || nr >= SYSCALL_TABLE_SIZE || !g_syscall_table[nr].handler)
-        return report_unimplemented(nr);
-    return g_syscall_table[nr].handler(a0, a1, a2, a3, a4, a5);
+    return syscall_table_dispatch(nr, a0, a1, a2, a3, a4, a5);
 }
 
 static void handle_syscall(long nr, struct pal_context* ctx) {

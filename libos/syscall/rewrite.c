@@ -129,7 +129,7 @@ static long fast_call(long nr, const long args[6], bool* slow) {
     thread->ctx = NULL;
     thread->syscall_nr = nr;
     thread->in_syscall = true;
-    ret = libos_syscall_dispatch(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+    ret = syscall_table_dispatch(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
     thread->in_syscall = false;
     if (log_current_level >= LOG_TRACE)
         syscall_trace(nr, args, ret);

@@ -13,6 +13,17 @@ struct syscall_entry {
 
 extern const struct syscall_entry g_syscall_table[SYSCALL_TABLE_SIZE];
 
+/* -ENOSYS for a syscall with no handler, with a warning the first time for each number. */
+long syscall_unimplemented(long nr);
+
+/* What libos_syscall_dispatch does, inlined where the syscall fast path calls it. */
+static inline long syscall_table_dispatch(long nr, long a0, long a1, long a2, long a3, long a4,
+                                          long a5) {
+    if (nr < 0 || nr >= SYSCALL_TABLE_SIZE || !g_syscall_table[nr].handler)
+        return syscall_unimplemented(nr);
+    return g_syscall_table[nr].handler(a0, a1, a2, a3, a4, a5);
+}
+
 /* Prints one strace-like line for a finished syscall at log level trace. */
 void syscall_trace(long nr, const long args[6], long result);
 
