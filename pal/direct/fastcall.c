@@ -135,8 +135,22 @@ static bool rewriting_withheld(char** envp) {
     return false;
 }
 
+/* The fast exit puts the flags back with sahf, which a few early x86-64 CPUs lack in 64-bit
+ * mode (CPUID 0x80000001, ECX bit 0). */
+static bool cpu_has_sahf(void) {
+    uint32_t eax = 0x80000000, ebx, ecx, edx;
+
+    __asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx));
+    if (eax < 0x80000001)
+        return false;
+    eax = 0x80000001;
+    ecx = 0;
+    __asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
+    return ecx & 1;
+}
+
 int pal_fast_init(char** envp) {
-    if (rewriting_withheld(envp))
+    if (rewriting_withheld(envp) || !cpu_has_sahf())
         return -ENOSYS;
     long fd = HOST_SYSCALL4(__NR_openat, AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
     if (fd < 0)
