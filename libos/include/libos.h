@@ -176,6 +176,9 @@ struct libos_start_args {
 __attribute__((noreturn)) void libos_start(const struct libos_start_args* args);
 /* Start of a forked child: the process comes from the checkpoint read from channel. */
 __attribute__((noreturn)) void libos_start_child(pal_handle_t* channel);
+/* Start of the process that keeps the leader's table once the first process has ended; the
+ * table comes from channel (leader.c). */
+__attribute__((noreturn)) void libos_start_server(pal_handle_t* channel);
 /* The manifest's text, kept so that a fork can hand it to the child. */
 extern const char* g_manifest_text;
 extern size_t g_manifest_size;

@@ -14,8 +14,9 @@
  * reaps the child (REAPED). When a process exits its children are re-parented to pid 1, as on
  * Linux; the leader's host process is the host's child subreaper, so the host re-parents their
  * host processes to it as well and its wait reaps them. Known limits: a process killed by the
- * host's SIGKILL sends no EXIT, so its children move to pid 1 only once it is reaped; once the
- * leader has exited the table is gone and requests fail (kill reaches only own children). */
+ * host's SIGKILL sends no EXIT, so its children move to pid 1 only once it is reaped. When the
+ * leader ends while other processes still run, a server process that runs no app takes the
+ * table and the channel over (leader_hand_over) and serves them until the last one ends. */
 #include "libos.h"
 #include "proc.h"
 #include "process.h"
@@ -86,7 +87,15 @@ static struct {
     int foreground; /* process group in the foreground of the terminal (tcsetpgrp) */
     int tty_sid;    /* the session the terminal belongs to: the foreground group's */
     pal_handle_t* server; /* the leader's end of the channel */
+    bool handed_over;     /* the first process is ending: a server process has the table */
+    bool is_server;       /* this process is that server (it runs no app) */
 } g_table = {.next_pid = 2};
+
+/* What the first process hands the server process with the entries (see leader_hand_over). */
+struct table_header {
+    int32_t count, next_pid, foreground, tty_sid;
+    uint32_t uid;
+};
 
 /* ---- The table (leader only; callers hold g_table.lock) ------------------------------------ */
 
@@ -156,6 +165,10 @@ static int op_exit(int pid) {
             signal_orphaned_stopped_locked(g_table.entries[i].pgid);
     }
     reparent_children_locked(pid);
+    struct table_entry* init = table_find(1);
+    /* Once the first process has ended nobody reaps its adopted children: the host does. */
+    if (g_table.is_server && (!init || init->exited) && e->ppid <= 1)
+        *e = g_table.entries[--g_table.count];
     return 0;
 }
 
@@ -511,7 +524,12 @@ static void leader_serve(void* arg) {
     for (;;) {
         pal_handle_t* ends[2];
         pal_thread_clear_interrupt();
-        if (!rq || !rep || pal_stream_recv_handles(g_table.server, ends, 2) < 0)
+        int ret = rq && rep ? pal_stream_recv_handles(g_table.server, ends, 2) : -ENOMEM;
+        /* The server process ends with the last guest process, which closes the last client
+         * end of the channel. */
+        if (ret == -ECONNRESET && g_table.is_server)
+            pal_process_exit(0);
+        if (ret < 0)
             continue;
         memset(rep, 0, sizeof(*rep));
         if (read_whole(ends[0], rq, sizeof(*rq)))
@@ -556,7 +574,7 @@ fail:
 
 /* ---- Asking the leader ---------------------------------------------------------------------- */
 
-static int leader_send(const struct leader_request* rq, struct leader_reply* rep) {
+static int leader_send_once(const struct leader_request* rq, struct leader_reply* rep) {
     pal_handle_t* req[2] = {NULL, NULL};
     pal_handle_t* reply[2] = {NULL, NULL};
     int ret = pal_pipe_open(0, req);
@@ -571,13 +589,13 @@ static int leader_send(const struct leader_request* rq, struct leader_reply* rep
     req[1] = NULL;
     if (ret == 0) {
         pal_handle_t* sent[2] = {req[0], reply[1]};
-        ret = pal_stream_send_handles(g_leader_channel, sent, 2);
+        ret = pal_stream_send_handles(g_leader_channel, sent, 2) < 0 ? -ENOSYS : 0;
     }
     pal_stream_close(reply[1]);
     reply[1] = NULL;
     /* The signal that cuts the wait short stays pending in the library OS. */
     if (ret == 0)
-        ret = read_whole(reply[0], rep, sizeof(*rep)) ? rep->result : -ESRCH;
+        ret = read_whole(reply[0], rep, sizeof(*rep)) ? rep->result : -EAGAIN;
 out:
     for (int i = 0; i < 2; i++) {
         if (req[i])
@@ -586,6 +604,16 @@ out:
             pal_stream_close(reply[i]);
     }
     return ret;
+}
+
+/* A request that got no reply was taken by a first process that was handing its table over
+ * and did not serve it; the server process, which has the table now, gets it again. */
+static int leader_send(const struct leader_request* rq, struct leader_reply* rep) {
+    int ret = -EAGAIN;
+
+    for (int tries = 0; tries < 3 && ret == -EAGAIN; tries++)
+        ret = leader_send_once(rq, rep);
+    return ret == -EAGAIN ? -ESRCH : ret;
 }
 
 /* Runs a request: in the leader directly, elsewhere over the channel. -ENOSYS means there is
@@ -608,7 +636,9 @@ static int leader_call(uint32_t op, int pid, int arg, struct leader_reply* rep) 
                                : PROC_CMDLINE_MAX;
         memcpy(rq->cmdline, g_process.cmdline, rq->cmdline_size);
     }
-    if (g_process.pid == 1)
+    if (g_process.pid == 1 && __atomic_load_n(&g_table.handed_over, __ATOMIC_ACQUIRE))
+        ret = -ESRCH; /* on its way out */
+    else if (g_process.pid == 1)
         ret = leader_handle(rq, rep);
     else if (g_leader_channel)
         ret = leader_send(rq, rep);
@@ -652,9 +682,98 @@ out:
     return ret < 0 ? -EAGAIN : ret;
 }
 
+static bool table_has_live_locked(void) {
+    for (int i = 0; i < g_table.count; i++) {
+        if (!g_table.entries[i].exited)
+            return true;
+    }
+    return false;
+}
+
+/* Drops the zombies only the first process would have reaped: the host reaps them now. */
+static void table_drop_orphan_zombies_locked(void) {
+    for (int i = 0; i < g_table.count;) {
+        struct table_entry* e = &g_table.entries[i];
+        if (e->exited && e->ppid == 1)
+            *e = g_table.entries[--g_table.count];
+        else
+            i++;
+    }
+}
+
+/* The first process ends while others may go on (on Linux they would all be killed with the
+ * namespace; here they keep running). A server process takes the table over, so that they can
+ * still signal each other, stop and continue, and wait for groups. The table lock stays held
+ * until this process is gone: its helper thread serves no more requests, and one it took and
+ * could not answer is sent again by its client, to the server. */
+static void leader_hand_over(void) {
+    pal_handle_t* channel = NULL;
+    int host_pid;
+    char ack = 0;
+
+    __atomic_store_n(&g_table.handed_over, true, __ATOMIC_RELEASE);
+    spinlock_lock(&g_table.lock);
+    if (table_init_locked() < 0)
+        return;
+    op_exit(1);
+    table_drop_orphan_zombies_locked();
+    if (!table_has_live_locked())
+        return;
+    if (pal_process_create_server(&channel, &host_pid) < 0) {
+        log_warning("the process table cannot outlive the first process: no server process");
+        return;
+    }
+    struct table_header hdr = {g_table.count, g_table.next_pid, g_table.foreground,
+                               g_table.tty_sid, g_process.uid};
+    bool sent = write_whole(channel, &hdr, sizeof(hdr)) &&
+                write_whole(channel, g_table.entries, (size_t)hdr.count * sizeof(g_table.entries[0]))
+                && pal_stream_send_handles(channel, &g_table.server, 1) == 0;
+    while (sent && pal_stream_read(channel, &ack, 1, -1) == -EINTR)
+        pal_thread_clear_interrupt();
+    if (ack != 'k')
+        log_warning("the process table cannot outlive the first process: hand-over failed");
+    pal_stream_close(channel);
+}
+
 void leader_note_exit(void) {
-    if (g_process.pid == 1 || g_leader_channel)
+    if (g_process.pid == 1 && g_leader_channel)
+        leader_hand_over();
+    else if (g_process.pid == 1 || g_leader_channel)
         leader_call(OP_EXIT, 0, 0, NULL);
+}
+
+static void server_event(enum pal_event ev, struct pal_event_info* info, struct pal_context* ctx) {
+    if (ev == PAL_EVENT_HOST_SIGNAL && info->signo == LINUX_SIGTERM)
+        pal_process_exit(0);
+}
+
+/* The server process: the table from channel, then the leader's service loop on this thread.
+ * It runs no app; host signals other than SIGTERM (a terminal's Ctrl-C among them) pass it by. */
+void libos_start_server(pal_handle_t* channel) {
+    struct table_header hdr;
+    pal_handle_t* server = NULL;
+
+    log_current_level = LOG_ERROR;
+    pal_set_event_handler(server_event);
+    g_table.entries = calloc(TABLE_MAX, sizeof(struct table_entry));
+    if (!g_table.entries || !read_whole(channel, &hdr, sizeof(hdr)) || hdr.count < 0 ||
+        hdr.count > TABLE_MAX ||
+        !read_whole(channel, g_table.entries, (size_t)hdr.count * sizeof(g_table.entries[0])) ||
+        pal_stream_recv_handles(channel, &server, 1) < 0) {
+        log_error("process table server: bad hand-over");
+        pal_process_exit(127);
+    }
+    g_table.count = hdr.count;
+    g_table.next_pid = hdr.next_pid;
+    g_table.foreground = hdr.foreground;
+    g_table.tty_sid = hdr.tty_sid;
+    g_table.server = server;
+    g_table.is_server = true;
+    g_process.uid = hdr.uid;
+    pal_stream_write(channel, "k", 1, -1);
+    pal_stream_close(channel);
+    leader_serve(NULL);
+    pal_process_exit(0);
 }
 
 void leader_note_reaped(int pid) {
@@ -783,7 +902,7 @@ int leader_list_pids(int* pids, int max) {
 int leader_adopted_host_pid(int pid) {
     int host_pid = -ECHILD;
 
-    if (g_process.pid != 1)
+    if (g_process.pid != 1 || __atomic_load_n(&g_table.handed_over, __ATOMIC_ACQUIRE))
         return -ECHILD;
     spinlock_lock(&g_table.lock);
     for (int i = 0; g_table.entries && i < g_table.count; i++) {
@@ -798,6 +917,8 @@ int leader_adopted_host_pid(int pid) {
 int leader_guest_pid_of_host(int host_pid) {
     int pid = 0;
 
+    if (__atomic_load_n(&g_table.handed_over, __ATOMIC_ACQUIRE))
+        return 0;
     spinlock_lock(&g_table.lock);
     for (int i = 0; g_table.entries && i < g_table.count; i++) {
         if (g_table.entries[i].host_pid == host_pid)

@@ -87,21 +87,30 @@ out:
 static void usage(void) {
     say("usage: kernite-direct APP [ARGS...]\n",
         "Runs the app described by the manifest APP.manifest through the Kernite library OS.\n"
-        "(kernite-direct --kernite-child FD is internal: a forked guest process starts so.)\n",
+        "(kernite-direct --kernite-child FD and --kernite-server FD are internal: a forked\n"
+        "guest process, and the process table once the first process has ended, start so.)\n",
         "Environment: KERNITE_LOG_LEVEL=none|error|warning|debug|trace overrides "
         "loader.log_level.\n");
 }
 
-/* A process started by pal_process_create: the same host set-up, then the checkpoint. */
-static __attribute__((noreturn)) void start_child(const char* fd_text) {
-    pal_handle_t* channel;
+static int parse_channel_fd(const char* fd_text) {
     int fd = 0;
 
     for (const char* p = fd_text; *p; p++) {
         if (*p < '0' || *p > '9' || fd > 65535)
-            pal_fatal("--kernite-child: bad channel fd");
+            pal_fatal("bad channel fd");
         fd = fd * 10 + (*p - '0');
     }
+    return fd;
+}
+
+/* A process started by pal_process_create: the same host set-up, then the checkpoint; or, by
+ * pal_process_create_server, a library OS service with no app, which keeps no terminal or
+ * other standard stream of its starter open. */
+static __attribute__((noreturn)) void start_child(const char* fd_text, bool server) {
+    pal_handle_t* channel;
+    int fd = parse_channel_fd(fd_text);
+
     pal_host_info_init(0);
     if (pal_signal_stack_install(&g_boot_tcb) < 0 || pal_signals_init() < 0)
         pal_fatal("cannot set up host signal handling");
@@ -110,7 +119,13 @@ static __attribute__((noreturn)) void start_child(const char* fd_text) {
     pal_fast_init(g_host_envp);
     if (pal_seccomp_install() < 0 || pal_process_child_channel(fd, &channel) < 0)
         pal_fatal("cannot start a child process");
-    libos_start_child(channel);
+    if (!server)
+        libos_start_child(channel);
+    for (int std = 0; std < 3; std++) {
+        if (std != fd)
+            HOST_SYSCALL1(__NR_close, std);
+    }
+    libos_start_server(channel);
 }
 
 void pal_main(uint64_t* initial_sp) {
@@ -133,7 +148,9 @@ void pal_main(uint64_t* initial_sp) {
         after_env++;
     pal_host_vdso_init((uint64_t*)(after_env + 1));
     if (argc == 3 && !strcmp(argv[1], "--kernite-child"))
-        start_child(argv[2]);
+        start_child(argv[2], false);
+    if (argc == 3 && !strcmp(argv[1], "--kernite-server"))
+        start_child(argv[2], true);
 
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage();

@@ -108,9 +108,9 @@ int pal_channel_pair(bool packets, pal_handle_t* out[2]) {
 
 /* The child runs only async-signal-safe raw calls between fork and execve: it has one thread
  * and a copy of memory that other threads may have left mid-update. */
-static __attribute__((noreturn)) void child_exec(const char* exe, int fd) {
+static __attribute__((noreturn)) void child_exec(const char* exe, const char* mode, int fd) {
     char fd_text[16];
-    char* argv[] = {(char*)"kernite-direct", (char*)"--kernite-child", fd_text, NULL};
+    char* argv[] = {(char*)"kernite-direct", (char*)mode, fd_text, NULL};
     char* empty_env[] = {NULL};
 
     format_int(fd_text, fd);
@@ -129,7 +129,7 @@ static void become_subreaper(void) {
     HOST_SYSCALL2(__NR_prctl, HOST_PR_SET_CHILD_SUBREAPER, 1);
 }
 
-int pal_process_create(pal_handle_t** channel, int* host_pid) {
+static int process_start(const char* mode, pal_handle_t** channel, int* host_pid) {
     pal_handle_t* ends[2];
     char exe[1024];
     int ret = self_exe_path(exe, sizeof(exe));
@@ -142,7 +142,7 @@ int pal_process_create(pal_handle_t** channel, int* host_pid) {
         return ret;
     long pid = HOST_SYSCALL5(__NR_clone, HOST_SIGCHLD, 0, 0, 0, 0);
     if (pid == 0)
-        child_exec(exe, ends[1]->fd);
+        child_exec(exe, mode, ends[1]->fd);
     pal_stream_close(ends[1]);
     if (pid < 0) {
         pal_stream_close(ends[0]);
@@ -151,6 +151,14 @@ int pal_process_create(pal_handle_t** channel, int* host_pid) {
     *channel = ends[0];
     *host_pid = (int)pid;
     return 0;
+}
+
+int pal_process_create(pal_handle_t** channel, int* host_pid) {
+    return process_start("--kernite-child", channel, host_pid);
+}
+
+int pal_process_create_server(pal_handle_t** channel, int* host_pid) {
+    return process_start("--kernite-server", channel, host_pid);
 }
 
 /* The child reads its checkpoint before the library OS can take events, so the channel is

@@ -358,6 +358,9 @@ __attribute__((noreturn)) void pal_process_die_by_signal(int signo);
 /* Starts a new host process running the library OS in child mode, connected to the caller by
  * a stream channel (the checkpoint travels over it). */
 int pal_process_create(pal_handle_t** channel, int* host_pid);
+/* The same for a library OS service that runs no app (libos_start_server): the process table,
+ * kept after the first process has ended. It keeps none of the caller's standard streams. */
+int pal_process_create_server(pal_handle_t** channel, int* host_pid);
 /* A connected pair of channels: byte streams, or (packets true) messages kept whole. */
 int pal_channel_pair(bool packets, pal_handle_t* out[2]);
 /* Passes up to 64 handles over a channel; the receiver gets its own copies of the same host

@@ -13,9 +13,9 @@ TERMINAL_ENV = {"PATH": "/usr/bin", "TERM": "dumb"}
 
 # Typed into an interactive bash: a foreground job stopped with Ctrl-Z, listed, continued in
 # the background, brought back, stopped again and killed while stopped.
-CTRL_Z = ["sleep 100", "@sleep 1.5", "^Z", "@expect Stopped", "jobs", "@expect sleep 100",
+CTRL_Z = ["sleep 100", "@sleep 2.5", "^Z", "@expect Stopped", "jobs", "@expect sleep 100",
           "bg", "@expect sleep 100 &", "jobs", "@expect Running", "fg", "@expect sleep 100",
-          "@sleep 1.5", "^Z", "@expect Stopped", "kill %1", "@sleep 0.5", "echo after=$?",
+          "@sleep 2.5", "^Z", "@expect Stopped", "kill %1", "@sleep 0.5", "echo after=$?",
           "@expect after=", "jobs", "@sleep 0.5", "exit 4"]
 
 
@@ -94,3 +94,27 @@ def test_background_group_gets_sigttin_on_read_and_sigttou_on_write_under_tostop
     assert "write with TOSTOP: stopped by Stopped (tty output)" in native.stdout, report
     assert "done" in native.stdout, report
     assert kern.stdout == native.stdout, report
+
+
+def test_processes_signal_each_other_after_the_first_process_has_ended(sandbox):
+    """A and B outlive the shell that started them; B, not A's parent, stops, continues and
+    signals A. Under Kernite the shell is the first process, whose table must live on."""
+    work = sandbox.work
+    script = (f"( trap 'echo A got USR1 > {work}/a.out; exit 0' USR1; "
+              f"while :; do sleep 0.05; done ) & echo $! > {work}/a.pid; "
+              f"( sleep 1; a=$(cat {work}/a.pid); kill -STOP $a && kill -CONT $a && "
+              f"kill -USR1 $a && echo B signalled A > {work}/b.out ) & exit 0")
+    app = sandbox.make_manifest("/usr/bin/bash", mounts=[BIN, work])
+    wait = (f"; i=0; while [ ! -f {work}/a.out ] && [ $i -lt 100 ]; do sleep 0.1; "
+            f"i=$((i+1)); done; sleep 0.3; cat {work}/b.out {work}/a.out")
+    results = []
+    for cmd in (["/usr/bin/bash", "-c", script], [KERNITE, app, "-c", script]):
+        for name in ("a.out", "b.out"):
+            (work / name).unlink(missing_ok=True)
+        quoted = " ".join("'" + str(a).replace("'", "'\\''") + "'" for a in cmd)
+        results.append(run_sandboxed(["/bin/sh", "-c", quoted + wait], cwd=work,
+                                     env={"PATH": "/usr/bin:/bin"}, timeout=60))
+    native, kern = results
+    report = native.describe("native") + kern.describe("kernite")
+    assert native.stdout == "B signalled A\nA got USR1\n", report
+    assert kern.stdout == native.stdout and kern.returncode == native.returncode, report
