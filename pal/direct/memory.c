@@ -116,6 +116,26 @@ int pal_mem_zero_pages(void* addr, size_t size) {
     return (int)HOST_SYSCALL3(__NR_madvise, addr, size, MADV_DONTNEED);
 }
 
+#define HOST_MFD_CLOEXEC 0x1
+
+/* A memfd: memory with no name on the host, shared by whoever maps it or holds its fd. */
+int pal_mem_shared_open(uint64_t size, pal_handle_t** out) {
+    long fd;
+    long ret;
+
+    if (size > INT64_MAX)
+        return -EINVAL;
+    fd = HOST_SYSCALL2(__NR_memfd_create, "kernite-shared", HOST_MFD_CLOEXEC);
+    if (fd < 0)
+        return (int)fd;
+    ret = HOST_SYSCALL2(__NR_ftruncate, fd, size);
+    if (ret == 0)
+        ret = pal_handle_new(PAL_HANDLE_FILE, (int)fd, O_RDWR, out);
+    if (ret < 0)
+        HOST_SYSCALL1(__NR_close, fd);
+    return (int)ret;
+}
+
 void* pal_stack_alloc(size_t size) {
     void* base = NULL;
 

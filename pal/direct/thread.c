@@ -190,7 +190,9 @@ static void ns_to_timespec(int64_t ns, struct __kernel_timespec* ts) {
     ts->tv_nsec = ns % 1000000000;
 }
 
-int pal_futex_wait(uint32_t* addr, uint32_t expected, int64_t timeout_ns, uint32_t bitset) {
+/* private is FUTEX_PRIVATE_FLAG for words of this process alone, 0 for shared memory. */
+static int futex_wait(uint32_t* addr, uint32_t expected, int64_t timeout_ns, uint32_t bitset,
+                      int private) {
     struct __kernel_timespec ts;
     struct __kernel_timespec* tsp = NULL;
     long ret;
@@ -200,8 +202,7 @@ int pal_futex_wait(uint32_t* addr, uint32_t expected, int64_t timeout_ns, uint32
             ns_to_timespec(timeout_ns, &ts);
             tsp = &ts;
         }
-        ret = HOST_BLOCKING6(__NR_futex, addr, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, expected, tsp,
-                             NULL, 0);
+        ret = HOST_BLOCKING6(__NR_futex, addr, FUTEX_WAIT | private, expected, tsp, NULL, 0);
     } else {
         /* FUTEX_WAIT_BITSET takes an absolute monotonic deadline. */
         if (timeout_ns >= 0) {
@@ -210,27 +211,52 @@ int pal_futex_wait(uint32_t* addr, uint32_t expected, int64_t timeout_ns, uint32
             ns_to_timespec((int64_t)now + timeout_ns, &ts);
             tsp = &ts;
         }
-        ret = HOST_BLOCKING6(__NR_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected,
-                             tsp, NULL, bitset);
+        ret = HOST_BLOCKING6(__NR_futex, addr, FUTEX_WAIT_BITSET | private, expected, tsp, NULL,
+                             bitset);
     }
     if (ret > 0)
         ret = 0;
     return (int)ret;
 }
 
-int pal_futex_wake(uint32_t* addr, int count, uint32_t bitset) {
+static int futex_wake(uint32_t* addr, int count, uint32_t bitset, int private) {
     if (bitset == FUTEX_BITSET_MATCH_ANY)
-        return (int)HOST_SYSCALL6(__NR_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, NULL,
-                                  NULL, 0);
-    return (int)HOST_SYSCALL6(__NR_futex, addr, FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG, count,
-                              NULL, NULL, bitset);
+        return (int)HOST_SYSCALL6(__NR_futex, addr, FUTEX_WAKE | private, count, NULL, NULL, 0);
+    return (int)HOST_SYSCALL6(__NR_futex, addr, FUTEX_WAKE_BITSET | private, count, NULL, NULL,
+                              bitset);
+}
+
+static int futex_requeue(uint32_t* addr, int wake, uint32_t* addr2, int requeue,
+                         const uint32_t* expected, int private) {
+    if (expected)
+        return (int)HOST_SYSCALL6(__NR_futex, addr, FUTEX_CMP_REQUEUE | private, wake,
+                                  (long)requeue, addr2, *expected);
+    return (int)HOST_SYSCALL6(__NR_futex, addr, FUTEX_REQUEUE | private, wake, (long)requeue, addr2,
+                              0);
+}
+
+int pal_futex_wait(uint32_t* addr, uint32_t expected, int64_t timeout_ns, uint32_t bitset) {
+    return futex_wait(addr, expected, timeout_ns, bitset, FUTEX_PRIVATE_FLAG);
+}
+
+int pal_futex_wake(uint32_t* addr, int count, uint32_t bitset) {
+    return futex_wake(addr, count, bitset, FUTEX_PRIVATE_FLAG);
 }
 
 int pal_futex_requeue(uint32_t* addr, int wake, uint32_t* addr2, int requeue,
                       const uint32_t* expected) {
-    if (expected)
-        return (int)HOST_SYSCALL6(__NR_futex, addr, FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG, wake,
-                                  (long)requeue, addr2, *expected);
-    return (int)HOST_SYSCALL6(__NR_futex, addr, FUTEX_REQUEUE | FUTEX_PRIVATE_FLAG, wake,
-                              (long)requeue, addr2, 0);
+    return futex_requeue(addr, wake, addr2, requeue, expected, FUTEX_PRIVATE_FLAG);
+}
+
+int pal_futex_wait_shared(uint32_t* addr, uint32_t expected, int64_t timeout_ns, uint32_t bitset) {
+    return futex_wait(addr, expected, timeout_ns, bitset, 0);
+}
+
+int pal_futex_wake_shared(uint32_t* addr, int count, uint32_t bitset) {
+    return futex_wake(addr, count, bitset, 0);
+}
+
+int pal_futex_requeue_shared(uint32_t* addr, int wake, uint32_t* addr2, int requeue,
+                             const uint32_t* expected) {
+    return futex_requeue(addr, wake, addr2, requeue, expected, 0);
 }

@@ -40,6 +40,10 @@ int pal_mem_unmap(void* addr, size_t size);
 int pal_mem_protect(void* addr, size_t size, int prot);
 /* Drops the contents of anonymous pages so they read back as zero. */
 int pal_mem_zero_pages(void* addr, size_t size);
+/* Creates a host object of size zero-filled bytes for memory shared between processes
+ * (MAP_SHARED|MAP_ANONYMOUS): pal_stream_map with PAL_MAP_SHARED maps it, pal_stream_truncate
+ * resizes it, and a copy of the handle sent to another process maps the same memory. */
+int pal_mem_shared_open(uint64_t size, pal_handle_t** out);
 /* For each of the count pages from addr (page-aligned, anonymous memory), sets touched[i] to 0
  * if the page was never written or read since it was mapped (it reads as zero) and to 1 if it
  * may hold data. A backend that cannot tell sets every entry to 1. */
@@ -247,6 +251,13 @@ int pal_futex_wait(uint32_t* addr, uint32_t expected, int64_t timeout_ns, uint32
 int pal_futex_wake(uint32_t* addr, int count, uint32_t bitset);
 int pal_futex_requeue(uint32_t* addr, int wake, uint32_t* addr2, int requeue,
                       const uint32_t* expected);
+/* The same on words in memory shared with other processes (host files or pal_mem_shared_open
+ * objects mapped with PAL_MAP_SHARED): a waiter in one process is woken from another. */
+int pal_futex_wait_shared(uint32_t* addr, uint32_t expected, int64_t timeout_ns,
+                          uint32_t bitset);
+int pal_futex_wake_shared(uint32_t* addr, int count, uint32_t bitset);
+int pal_futex_requeue_shared(uint32_t* addr, int wake, uint32_t* addr2, int requeue,
+                             const uint32_t* expected);
 
 /* ---- Time and randomness ---------------------------------------------------------------- */
 
