@@ -348,6 +348,8 @@ static int convert_scalar(struct check_ctx* c, const struct manifest_key_spec* s
             return convert_path(c, spec, key, v, out->str, &out->str);
         case MK_URI:
             return convert_uri(c, key, v, out->str);
+        case MK_MOUNT_URI:
+            return 0; /* the prefix depends on the mount type: see convert_mount */
         default:
             return 0;
     }
@@ -361,6 +363,7 @@ static bool is_scalar_kind(enum manifest_kind kind) {
         case MK_UINT:
         case MK_SIZE:
         case MK_URI:
+        case MK_MOUNT_URI:
         case MK_PATH:
         case MK_HEX:
             return true;
@@ -469,12 +472,15 @@ struct mount_rule {
     const char* type;
     bool needs_uri;
     bool takes_key;
+    const char* uri_prefix; /* what its uri starts with */
+    bool flat;              /* holds files only: nothing may be mounted below it */
 };
 
 static const struct mount_rule g_mount_rules[] = {
-    {"chroot", true, false},
-    {"tmpfs", false, false},
-    {"encrypted", true, true},
+    {"chroot", true, false, "file:", false},
+    {"tmpfs", false, false, NULL, false},
+    {"encrypted", true, true, "file:", false},
+    {"untrusted_shm", true, false, "dev:", true},
 };
 
 static const struct mount_rule* mount_rule_find(const char* type) {
@@ -518,14 +524,68 @@ static int convert_mount(struct check_ctx* c, const char* key, const struct toml
     if (!rule->needs_uri && uri)
         return report(c, uri->value->pos, "key '%s.uri': a %s mount takes no uri", key, rule->type);
     if (rule->needs_uri && !mount->uri)
-        return report(c, v->pos, "key '%s': a %s mount needs a 'uri'", key, rule->type);
+        return report(c, v->pos, "key '%s': %s %s mount needs a 'uri'", key,
+                      strchr("aeiou", rule->type[0]) ? "an" : "a", rule->type);
+    if (mount->uri && strncmp(mount->uri, rule->uri_prefix, strlen(rule->uri_prefix)))
+        return report(c, uri->value->pos, "key '%s.uri': expected a \"%s\" URI, got '%s'", key,
+                      rule->uri_prefix, mount->uri);
+    if (mount->uri && !mount->uri[strlen(rule->uri_prefix)])
+        return report(c, uri->value->pos, "key '%s.uri': the URI '%s' names no host path", key,
+                      mount->uri);
+    if (is_root && rule->flat)
+        return report(c, find_field(v, "type")->value->pos,
+                      "key '%s.type': the root mount cannot be %s: it holds files only", key,
+                      rule->type);
     if (!rule->takes_key && key_name)
         return report(c, key_name->value->pos,
                       "key '%s.key_name': only encrypted mounts take a key_name", key);
     if (rule->takes_key && !key_name)
         mount->key_name = "default";
     if (mount->uri)
-        mount->host_path = mount->uri + strlen("file:");
+        mount->host_path = mount->uri + strlen(rule->uri_prefix);
+    return 0;
+}
+
+/* True if path lies strictly below dir (both absolute, trailing slashes ignored). */
+static bool guest_path_below(const char* path, const char* dir) {
+    size_t ld = strlen(dir);
+
+    while (ld > 0 && dir[ld - 1] == '/')
+        ld--;
+    if (strncmp(path, dir, ld) || path[ld] != '/')
+        return false;
+    for (path += ld; *path == '/'; path++)
+        ;
+    return *path != '\0';
+}
+
+/* A mount of a type that holds files only (untrusted_shm) may have no mount below it: that
+ * would be a sub-directory of it. Reports the conflict of mount with an earlier one. */
+static int check_flat_mount(struct check_ctx* c, const char* key, size_t index,
+                            const struct toml_value* v, const struct manifest_mount* mount) {
+    const struct manifest* m = c->m;
+
+    for (size_t j = 0; j < m->mount_count; j++) {
+        const struct manifest_mount* other = &m->mounts[j];
+        const struct manifest_mount* outer = NULL;
+        const struct manifest_mount* inner = NULL;
+
+        if (mount_rule_find(other->type)->flat && guest_path_below(mount->path, other->path)) {
+            outer = other;
+            inner = mount;
+        } else if (mount_rule_find(mount->type)->flat &&
+                   guest_path_below(other->path, mount->path)) {
+            outer = mount;
+            inner = other;
+        }
+        if (!outer)
+            continue;
+        return report(c, find_field(v, "path")->value->pos,
+                      "key '%s[%zu].path': '%s' would be a sub-directory of the %s mount at '%s' "
+                      "(%s[%zu], line %d), which holds files only",
+                      key, index, inner->path, outer->type, outer->path, key,
+                      outer == mount ? index : j, outer->pos.line);
+    }
     return 0;
 }
 
@@ -565,6 +625,8 @@ static int check_mounts(struct check_ctx* c, const char* key, const struct toml_
                 break;
             }
         }
+        if (r == 0)
+            r = check_flat_mount(c, key, i, v->array.items[i], &mount);
         if (r < 0) {
             ret = r;
             continue;

@@ -13,7 +13,7 @@
 
 static const char* const g_log_levels[] = {"none",  "error", "warning", "debug",
                                            "trace", "all",   NULL};
-static const char* const g_mount_types[] = {"chroot", "tmpfs", "encrypted", NULL};
+static const char* const g_mount_types[] = {"chroot", "tmpfs", "encrypted", "untrusted_shm", NULL};
 static const char* const g_file_check_policies[] = {"strict", "allow_all_but_log", NULL};
 static const char* const g_attestation_types[] = {"none", "epid", "dcap", NULL};
 static const char* const g_profile_enable[] = {"none", "main", "all", NULL};
@@ -76,7 +76,8 @@ static const struct manifest_key_spec g_schema[] = {
     {"fs.root", MK_MOUNT, "{ type = \"chroot\", uri = \"file:.\" }", NULL, 0, 0,
      "what the guest sees at \"/\": a table { type, uri }", M(root_mount)},
     {"fs.mounts", MK_MOUNT_ARRAY, NULL, NULL, 0, 0,
-     "mounts in order: { type = \"chroot\"|\"tmpfs\"|\"encrypted\", path, uri, key_name }",
+     "mounts in order: { type = \"chroot\"|\"tmpfs\"|\"encrypted\"|\"untrusted_shm\", path, uri, "
+     "key_name }",
      LIST(mounts, mount_count)},
     {"fs.start_dir", MK_PATH, "/", NULL, 0, 0, "initial working directory (guest path)",
      M(start_dir)},
@@ -186,11 +187,14 @@ static const struct manifest_key_spec g_schema[] = {
 /* Fields of a mount table (fs.root and each entry of fs.mounts). */
 static const struct manifest_key_spec g_mount_fields[] = {
     {"type", MK_ENUM, "chroot", g_mount_types, 0, 0,
-     "\"chroot\" (host directory or file), \"tmpfs\" (in memory) or \"encrypted\"",
+     "\"chroot\" (host directory or file), \"tmpfs\" (in memory), \"encrypted\" or "
+     "\"untrusted_shm\" (host shared memory: files only, mapped MAP_SHARED, visible to the host)",
      FIELD(struct manifest_mount, type)},
     {"path", MK_PATH, NULL, NULL, 0, 0, "absolute guest path the mount appears at",
      FIELD(struct manifest_mount, path)},
-    {"uri", MK_URI, NULL, NULL, 0, 0, "host file or directory, \"file:PATH\"; not given for tmpfs",
+    {"uri", MK_MOUNT_URI, NULL, NULL, 0, 0,
+     "host file or directory, \"file:PATH\" (\"dev:PATH\" for untrusted_shm); not given for "
+     "tmpfs",
      FIELD(struct manifest_mount, uri)},
     {"key_name", MK_STRING, "default", NULL, 0, 0,
      "encrypted mounts: name of the key (fs.insecure__keys.NAME or a provisioned one)",
@@ -247,6 +251,7 @@ static const struct kind_text g_kind_text[] = {
     [MK_UINT] = {"integer", "an integer"},
     [MK_SIZE] = {"size", "a size string (like \"512M\") or an integer"},
     [MK_URI] = {"uri", "a \"file:\" URI string"},
+    [MK_MOUNT_URI] = {"uri", "a \"file:\" or \"dev:\" URI string"},
     [MK_PATH] = {"path", "a guest path string"},
     [MK_STRING_ARRAY] = {"array of strings", "an array of strings"},
     [MK_ENV] = {"env", "a string or a table { value = \"...\" } or { passthrough = true }"},

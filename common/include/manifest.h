@@ -16,10 +16,10 @@
  */
 
 struct manifest_mount {
-    const char* type;        /* "chroot", "tmpfs" or "encrypted" */
+    const char* type;        /* "chroot", "tmpfs", "encrypted" or "untrusted_shm" */
     const char* path;        /* guest path, absolute */
-    const char* uri;         /* "file:/host/path" as written; NULL for tmpfs */
-    const char* host_path;   /* uri without "file:"; NULL for tmpfs */
+    const char* uri;         /* "file:/host/path" ("dev:" for untrusted_shm); NULL for tmpfs */
+    const char* host_path;   /* uri without its prefix; NULL for tmpfs */
     const char* key_name;    /* encrypted mounts: name of the key ("default" if not given) */
     struct toml_pos pos;     /* where the mount is written; {0, 0} for a default */
     struct toml_pos uri_pos; /* where its uri is written; {0, 0} when none is */
@@ -137,6 +137,7 @@ enum manifest_kind {
     MK_UINT, /* non-negative integer up to spec->max */
     MK_SIZE, /* size string ("512M") or a non-negative integer of bytes */
     MK_URI,  /* "file:..." string */
+    MK_MOUNT_URI, /* "file:..." or "dev:..." string; which one the mount type decides */
     MK_PATH, /* absolute guest path, "file:" prefix accepted */
     MK_STRING_ARRAY,
     MK_ENV,   /* string, { value = "..." } or { passthrough = true } */

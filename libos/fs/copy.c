@@ -292,8 +292,9 @@ out:
 #define MFD_ALLOW_SEALING 0x0002U
 #define MFD_NAME_MAX      249
 
-/* A memfd is a tmpfs file on the /dev/shm mount, unlinked as soon as it is open. Sealing is
- * accepted at creation; F_ADD_SEALS is not supported. */
+/* A memfd is a file on the /dev/shm mount (tmpfs, or host shared memory when the manifest
+ * mounts it so), unlinked as soon as it is open. Sealing is accepted at creation; F_ADD_SEALS
+ * is not supported. */
 long sys_memfd_create(const char* app_name, unsigned int flags) {
     static int counter;
     struct vfs_mount* m;
@@ -310,7 +311,7 @@ long sys_memfd_create(const char* app_name, unsigned int flags) {
     if (ret < 0)
         return ret == -ENAMETOOLONG ? -EINVAL : ret;
     m = vfs_mount_find("/dev/shm", &rel);
-    if (!m || m->ops != &vfs_tmpfs_ops) {
+    if (!m || (m->ops != &vfs_tmpfs_ops && m->ops != &vfs_untrusted_shm_ops)) {
         free(name);
         return -ENOSYS;
     }

@@ -9,17 +9,26 @@ static const struct vfs_fs_ops* const fs_types[] = {
     &vfs_chroot_ops,
     &vfs_tmpfs_ops,
     &vfs_encrypted_ops,
+    &vfs_untrusted_shm_ops,
 };
 
 /* File systems every process has, whatever the manifest says. */
 static const struct {
     const char* path;
     const struct vfs_fs_ops* ops;
+    bool yields; /* left out when the manifest mounts something at the same path */
 } builtin_mounts[] = {
-    {"/proc", &vfs_proc_ops},
-    {"/dev", &vfs_dev_ops},
-    {"/dev/shm", &vfs_tmpfs_ops},
+    {"/proc", &vfs_proc_ops, false},
+    {"/dev", &vfs_dev_ops, false},
+    {"/dev/shm", &vfs_tmpfs_ops, true},
 };
+
+static bool mount_path_taken(const char* path) {
+    const char* rel;
+    struct vfs_mount* m = vfs_mount_find(path, &rel);
+
+    return m && !rel[0];
+}
 
 /* Written only by vfs_init, before any app thread runs; read without a lock afterwards. */
 static struct vfs_mount mounts[MOUNT_MAX];
@@ -181,6 +190,8 @@ int vfs_init(const struct manifest* mf) {
             return ret;
     }
     for (size_t i = 0; i < sizeof(builtin_mounts) / sizeof(builtin_mounts[0]); i++) {
+        if (builtin_mounts[i].yields && mount_path_taken(builtin_mounts[i].path))
+            continue;
         ret = mount_add(builtin_mounts[i].path, builtin_mounts[i].ops, NULL, mf->file, none);
         if (ret < 0)
             return ret;

@@ -194,6 +194,16 @@ extern const struct vfs_fs_ops vfs_tmpfs_ops;
 extern const struct vfs_fs_ops vfs_proc_ops;
 extern const struct vfs_fs_ops vfs_dev_ops;
 extern const struct vfs_fs_ops vfs_encrypted_ops;
+extern const struct vfs_fs_ops vfs_untrusted_shm_ops;
+
+/* Host objects behind shared mappings (fs/shm.c). A new MAP_SHARED|MAP_ANONYMOUS object of
+ * size bytes; the file that maps an object received from another process (the handle is
+ * taken over); and whether a MAP_SHARED mapping of f maps host memory another process can map
+ * too, so that a fork passes the object instead of a copy. */
+int shm_anon_new(uint64_t size, struct libos_file** out);
+int shm_object_from_handle(pal_handle_t* h, const char* path, bool anonymous,
+                           struct libos_file** out);
+bool shm_file_maps_shared(const struct libos_file* f);
 
 /* Mount whose path is the longest prefix of a canonical guest path; *rel gets the rest. */
 struct vfs_mount* vfs_mount_find(const char* path, const char** rel);

@@ -17,6 +17,8 @@ void mm_set_limit(uint64_t limit);
 /* Keeps [start, end) out of the placement of mappings that name no address (the brk area). */
 void mm_reserve_range(uint64_t start, uint64_t end);
 int mm_lookup(uint64_t addr, uint64_t size, struct mm_region* out);
+/* True if addr lies in a MAP_SHARED mapping (futex words there are shared with others). */
+bool mm_is_shared(uint64_t addr);
 bool mm_range_is_free(uint64_t start, uint64_t end);
 void mm_set_name(uint64_t start, uint64_t end, const char* name);
 uint64_t mm_total_mapped(void);

@@ -2,6 +2,7 @@
 #include "libos.h"
 #include "mm.h"
 #include "syscall/syscall_table.h"
+#include "vfs.h"
 
 #define PAGE_SIZE 4096UL
 #define PAGE_UP(x) (((x) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1))
@@ -237,6 +238,7 @@ static int map_memory(uint64_t addr, uint64_t size, int prot, int flags, struct 
 long mm_map(uint64_t addr, uint64_t size, int prot, int flags, struct libos_file* file,
             uint64_t offset) {
     bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+    struct libos_file* anon = NULL;
     struct vma vma;
     long ret;
 
@@ -245,6 +247,14 @@ long mm_map(uint64_t addr, uint64_t size, int prot, int flags, struct libos_file
     size = PAGE_UP(size);
     if (!size)
         return -ENOMEM;
+    /* Shared anonymous memory is a host object, so that a forked child can map it too. */
+    if (!file && (flags & MAP_SHARED)) {
+        ret = shm_anon_new(size, &anon);
+        if (ret < 0)
+            return ret;
+        file = anon;
+        offset = 0;
+    }
 
     if (fixed)
         rewrite_lock();
@@ -313,6 +323,8 @@ out:
     spinlock_unlock(&g_mm.lock);
     if (fixed)
         after_code_dropped(addr, addr + size);
+    if (anon)
+        vfs_file_put(anon);
     return ret;
 }
 
@@ -481,6 +493,16 @@ int mm_lookup(uint64_t addr, uint64_t size, struct mm_region* out) {
     }
     spinlock_unlock(&g_mm.lock);
     return ret;
+}
+
+bool mm_is_shared(uint64_t addr) {
+    bool shared;
+
+    spinlock_lock(&g_mm.lock);
+    size_t i = vma_lower_bound(addr);
+    shared = i < g_mm.count && g_mm.vmas[i].start <= addr && (g_mm.vmas[i].flags & MAP_SHARED);
+    spinlock_unlock(&g_mm.lock);
+    return shared;
 }
 
 bool mm_range_is_free(uint64_t start, uint64_t end) {

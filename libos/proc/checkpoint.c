@@ -3,9 +3,12 @@
  *
  * Stream: an 16-byte header (magic "KNTCKPT\0", version, zero), then records of a 16-byte head
  * (type, zero, payload length) and their payload, ending with RECORD_END. Host handles of fds
- * follow their FD record as one handle message on the same channel. Known limits: tmpfs and
- * pseudo files are reopened by path in the child (tmpfs contents are per process); a host
- * directory or file fd comes back as a plain host stream (no getdents or mmap on it); the FPU
+ * follow their FD record as one handle message on the same channel, and so does the host object
+ * of a shared mapping (an untrusted_shm file or shared anonymous memory) after its VMA record:
+ * the child maps the same object, so parent and child share that memory. Known limits: tmpfs
+ * and pseudo files are reopened by path in the child (tmpfs contents, and MAP_SHARED mappings
+ * of them, are per process); a host directory or file fd comes back as a plain host stream (no
+ * getdents on it, and a shared mapping made from it later is copied by the next fork); the FPU
  * state goes along only when the fork came through a host signal frame (a trapped syscall), a
  * fork through a rewritten call site starts the child with a fresh FPU; PROT_NONE memory comes
  * back zeroed. */
@@ -19,7 +22,7 @@
 #include "vfs.h"
 
 #define CKPT_MAGIC   "KNTCKPT"
-#define CKPT_VERSION 1
+#define CKPT_VERSION 2
 
 #define PAGE_SIZE 4096UL
 
@@ -92,8 +95,10 @@ struct ckpt_fd {
     char path[]; /* NUL-terminated */
 };
 
-/* A mapping; file mappings that are executable and not writable come back from the file. */
+/* A mapping; file mappings that are executable and not writable come back from the file, shared
+ * ones of host shared memory from the handle that follows the record, others from their pages. */
 #define VMA_FROM_FILE 0x1
+#define VMA_SHARED    0x2
 enum vma_name { VMA_NAME_NONE, VMA_NAME_HEAP, VMA_NAME_STACK };
 struct ckpt_vma {
     uint64_t start, end, offset;
@@ -284,9 +289,16 @@ static void write_vmas(struct writer* w) {
         if (r->file && (r->prot & PROT_EXEC) && !(r->prot & PROT_WRITE) &&
             !(r->flags & MAP_SHARED))
             rec.how = VMA_FROM_FILE;
+        else if (r->file && (r->flags & MAP_SHARED) && shm_file_maps_shared(r->file))
+            rec.how = VMA_SHARED;
         writer_record_path(w, RECORD_VMA, &rec, sizeof(rec), path);
-        if (!rec.how && (r->prot & PROT_READ))
+        if (rec.how == VMA_SHARED) {
+            writer_flush(w);
+            if (!w->error)
+                w->error = pal_stream_send_handles(w->channel, &r->file->handle, 1);
+        } else if (!rec.how && (r->prot & PROT_READ)) {
             write_pages(w, r->start, r->end, !r->file);
+        }
     }
     mm_snapshot_free(regions, names, count);
 }
@@ -531,7 +543,30 @@ struct pending_vma {
     int prot;
 };
 
-static int restore_vma(const uint8_t* payload, uint64_t length, struct pending_vma* pending) {
+/* The parent's host object, mapped shared at the same place. */
+static long restore_shared_vma(pal_handle_t* ch, const struct ckpt_vma* rec, const char* path) {
+    struct libos_file* file;
+    pal_handle_t* h;
+    long ret = pal_stream_recv_handles(ch, &h, 1);
+
+    if (ret < 0)
+        return corrupt("shared mapping without its handle");
+    ret = shm_object_from_handle(h, path ? path : "", (rec->flags & MAP_ANONYMOUS) != 0, &file);
+    if (ret < 0) {
+        pal_stream_close(h);
+        return ret;
+    }
+    ret = mm_map(rec->start, rec->end - rec->start, rec->prot, rec->flags | MAP_FIXED, file,
+                 rec->offset);
+    if (ret < 0)
+        log_error("fork: cannot map the shared memory of '%s' in the child: %s",
+                  vfs_file_path(file), errstr((int)ret));
+    vfs_file_put(file);
+    return ret;
+}
+
+static int restore_vma(pal_handle_t* ch, const uint8_t* payload, uint64_t length,
+                       struct pending_vma* pending) {
     struct ckpt_vma rec;
     const char* path = record_path(payload, length, sizeof(rec));
     long ret;
@@ -541,7 +576,13 @@ static int restore_vma(const uint8_t* payload, uint64_t length, struct pending_v
     memcpy(&rec, payload, sizeof(rec));
     if ((rec.start | rec.end) & (PAGE_SIZE - 1) || rec.end <= rec.start)
         return corrupt("mapping range");
-    if (rec.how & VMA_FROM_FILE) {
+    if ((rec.how & ~(VMA_FROM_FILE | VMA_SHARED)) || rec.how == (VMA_FROM_FILE | VMA_SHARED) ||
+        ((rec.how & VMA_SHARED) && !(rec.flags & MAP_SHARED)))
+        return corrupt("mapping kind");
+    if (rec.how & VMA_SHARED) {
+        ret = restore_shared_vma(ch, &rec, path);
+        pending->start = pending->end = 0;
+    } else if (rec.how & VMA_FROM_FILE) {
         struct libos_file* file;
         ret = vfs_open(path ? path : "", O_RDONLY, 0, &file);
         if (ret < 0) {
@@ -688,7 +729,7 @@ int checkpoint_read(pal_handle_t* ch, struct pal_context* ctx, uint64_t* fs_base
                 ret = restore_fd(ch, payload, head.length, fds, &fd_count, 1024);
                 break;
             case RECORD_VMA:
-                ret = restore_vma(payload, head.length, &vma);
+                ret = restore_vma(ch, payload, head.length, &vma);
                 break;
             case RECORD_PAGES:
                 ret = vma.end ? restore_pages(ch, head.length, &vma)

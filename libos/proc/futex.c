@@ -1,5 +1,7 @@
-/* futex(2) on the app's own words, mapped onto the PAL's private futexes. */
+/* futex(2) on the app's own words, mapped onto the PAL's futexes: private ones, and shared ones
+ * for words in MAP_SHARED mappings, which other processes may wait on or wake. */
 #include "libos.h"
+#include "mm/mm.h"
 #include "proc.h"
 
 #define NSEC_PER_SEC 1000000000LL
@@ -15,7 +17,15 @@ static int32_t sign_extend12(uint32_t v) {
     return (int32_t)(v << 20) >> 20;
 }
 
+/* Whether a word is shared follows from its mapping alone, whatever the app's
+ * FUTEX_PRIVATE_FLAG says, so that every waiter and waker of one word agree. */
+static bool futex_word_shared(const uint32_t* addr) {
+    return mm_is_shared((uint64_t)addr);
+}
+
 int futex_wake(uint32_t* addr, int count, uint32_t bitset) {
+    if (futex_word_shared(addr))
+        return pal_futex_wake_shared(addr, count, bitset);
     return pal_futex_wake(addr, count, bitset);
 }
 
@@ -65,6 +75,7 @@ static long futex_wait(uint32_t* addr, uint32_t val, int64_t deadline, int clock
     int ret = futex_check_word(addr, PAL_PROT_READ);
     if (ret < 0)
         return ret;
+    bool shared = futex_word_shared(addr);
 
     for (;;) {
         pal_thread_clear_interrupt();
@@ -81,7 +92,8 @@ static long futex_wait(uint32_t* addr, uint32_t val, int64_t deadline, int clock
                 return __atomic_load_n(addr, __ATOMIC_SEQ_CST) != val ? -EAGAIN : -ETIMEDOUT;
             timeout = deadline - (int64_t)now;
         }
-        ret = pal_futex_wait(addr, val, timeout, bitset);
+        ret = shared ? pal_futex_wait_shared(addr, val, timeout, bitset)
+                     : pal_futex_wait(addr, val, timeout, bitset);
         if (ret != -EINTR)
             return ret;
     }
@@ -163,6 +175,9 @@ static long futex_requeue(uint32_t* addr, int wake, uint32_t* addr2, int requeue
         ret = futex_check_word(addr2, PAL_PROT_READ);
     if (ret < 0)
         return ret;
+    /* One kind for both words, as Linux has: that of the word the waiters sleep on. */
+    if (futex_word_shared(addr))
+        return pal_futex_requeue_shared(addr, wake, addr2, requeue, expected);
     return pal_futex_requeue(addr, wake, addr2, requeue, expected);
 }
 
@@ -176,7 +191,6 @@ long sys_futex(uint32_t* uaddr, int op, uint32_t val, const struct linux_timespe
     int64_t deadline;
     long ret;
 
-    /* Private and shared futexes are the same here: the process is one address space. */
     if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
         return -ENOSYS;
 

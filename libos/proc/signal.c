@@ -201,6 +201,11 @@ bool signal_pending(void) {
         return false;
     if (pt->exec_doomed)
         return true; /* leave the blocking call: it ends */
+    /* A signal that came during a fast call (from a rewritten syscall site) is recorded only
+     * when the call returns: a blocking call must end for it all the same, or a wait that
+     * retries after -EINTR (futex) would sleep through it. */
+    if (t->pal.fast_active && (t->pal.fast_deferred | t->pal.fast_deferred_guest))
+        return true;
     if (process_tty_signal_noted())
         process_settle_tty_signals();
     sigset64_t pending = signal_pending_set(t);

@@ -116,6 +116,33 @@ def test_mount_of_missing_host_path_is_named(sandbox):
     assert_rejected(result, "/kernite-missing-host-dir")
 
 
+def test_untrusted_shm_mount_without_uri_names_the_key(sandbox):
+    app = sandbox.make_manifest("/usr/bin/true", argv=["true"],
+                                mounts=[{"type": "untrusted_shm", "path": "/dev/shm"}])
+    result = sandbox.run_kernite(app, timeout=TIMEOUT)
+    line = line_of(app, 'type = "untrusted_shm"')
+    assert_rejected(result, re.compile(rf"true\.manifest:{line}:\d+"), "fs.mounts[",
+                    "an untrusted_shm mount needs a 'uri'")
+
+
+def test_mount_below_an_untrusted_shm_mount_is_a_subdirectory_error(sandbox):
+    app = sandbox.make_manifest("/usr/bin/true", argv=["true"], mounts=[
+        {"type": "untrusted_shm", "path": "/dev/shm", "uri": "dev:/dev/shm"},
+        {"type": "tmpfs", "path": "/dev/shm/sub"}])
+    result = sandbox.run_kernite(app, timeout=TIMEOUT)
+    line = line_of(app, '"/dev/shm/sub"')
+    assert_rejected(result, re.compile(rf"true\.manifest:{line}:\d+"), "'/dev/shm/sub'",
+                    "sub-directory", "untrusted_shm")
+
+
+def test_untrusted_shm_mount_of_a_file_uri_is_rejected(sandbox):
+    app = sandbox.make_manifest("/usr/bin/true", argv=["true"], mounts=[
+        {"type": "untrusted_shm", "path": "/dev/shm", "uri": "file:/dev/shm"}])
+    result = sandbox.run_kernite(app, timeout=TIMEOUT)
+    line = line_of(app, '"file:/dev/shm"')
+    assert_rejected(result, re.compile(rf"true\.manifest:{line}:\d+"), 'expected a "dev:" URI')
+
+
 @pytest.fixture(scope="module")
 def enosys_program(tmp_path_factory):
     return build_c_program(DATA / "enosys.c", tmp_path_factory.mktemp("enosys"))

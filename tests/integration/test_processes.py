@@ -80,7 +80,7 @@ def test_thousand_sequential_forks_exit_and_are_waited_for(compare, tmp_path):
 
 def test_corrupt_or_truncated_checkpoint_makes_the_child_exit_with_an_error(kernite_bin):
     from conftest import run_sandboxed
-    header = b"KNTCKPT\0\1\0\0\0\0\0\0\0"
+    header = b"KNTCKPT\0\2\0\0\0\0\0\0\0"
     too_long = b"\1\0\0\0\0\0\0\0\xff\xff\xff\xff\0\0\0\0"
     for stream, why in [(b"garbage" * 4, "bad magic"), (header, "truncated"),
                         (header + too_long, "longer than its type allows")]:

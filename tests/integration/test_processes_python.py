@@ -150,3 +150,44 @@ def test_proc_pid_of_a_child_shows_its_state_parent_and_command_line(compare):
         "print('after exit', open(f'/proc/{pid}/stat').read().split()[2])\n"
         "os.waitpid(pid, 0)\n"
         "print('after wait', os.path.exists(f'/proc/{pid}'))\n")])
+
+
+# Python's multiprocessing locks are POSIX semaphores in /dev/shm files, shared through the
+# mapping a fork inherits; host shared memory makes them work across guest processes.
+SHM = {"type": "untrusted_shm", "path": "/dev/shm", "uri": "dev:/dev/shm"}
+
+
+def test_pool_map_gives_every_result_twenty_times_over(compare):
+    native, _ = compare("/usr/bin/python3", ["-c", (
+        "import multiprocessing as mp\n"
+        "def square(x):\n"
+        "    return x * x\n"
+        "good = 0\n"
+        "for _ in range(20):\n"
+        "    with mp.Pool(2) as pool:\n"
+        "        good += pool.map(square, range(100)) == [x * x for x in range(100)]\n"
+        "print('correct maps:', good)\n")], mounts=[SHM], timeout=120)
+    assert native.stdout == "correct maps: 20\n"
+
+
+def test_value_and_lock_count_exactly_from_two_processes(compare):
+    native, _ = compare("/usr/bin/python3", ["-c", (
+        "import multiprocessing as mp\n"
+        "def add(counter, lock, unlocked):\n"
+        "    for _ in range(2000):\n"
+        "        with lock:\n"
+        "            counter.value += 1\n"
+        "        with unlocked.get_lock():\n"
+        "            unlocked.value += 2\n"
+        "counter = mp.Value('i', 0, lock=False)\n"
+        "unlocked = mp.Value('q', 0)\n"
+        "lock = mp.Lock()\n"
+        "procs = [mp.Process(target=add, args=(counter, lock, unlocked)) for _ in range(2)]\n"
+        "for p in procs:\n"
+        "    p.start()\n"
+        "add(counter, lock, unlocked)\n"
+        "for p in procs:\n"
+        "    p.join()\n"
+        "print(counter.value, unlocked.value, [p.exitcode for p in procs])\n")],
+        mounts=[SHM], timeout=120)
+    assert native.stdout == "6000 12000 [0, 0]\n"

@@ -574,7 +574,7 @@ static void test_unknown_mount_type_is_rejected(void) {
     CHECK_STR(
         parse_error(EP "fs.mounts = [{ type = \"nfs\", path = \"/n\", uri = \"file:/n\" }]\n"),
         "t.toml:2:23: key 'fs.mounts[0].type': 'nfs' is not one of chroot, tmpfs, "
-        "encrypted");
+        "encrypted, untrusted_shm");
 }
 
 static void test_tmpfs_takes_no_uri(void) {
@@ -591,6 +591,63 @@ static void test_chroot_needs_uri(void) {
 static void test_uri_must_start_with_file(void) {
     CHECK_STR(parse_error(EP "fs.mounts = [{ path = \"/c\", uri = \"/host/c\" }]\n"),
               "t.toml:2:35: key 'fs.mounts[0].uri': expected a \"file:\" URI, got '/host/c'");
+}
+
+static void test_untrusted_shm_mount_takes_a_dev_uri(void) {
+    struct manifest* m = parse_ok(EP "fs.mounts = [{ type = \"untrusted_shm\", "
+                                     "path = \"/dev/shm\", uri = \"dev:/dev/shm\" }]\n");
+    if (!m)
+        return;
+    CHECK(m->mount_count == 1);
+    if (m->mount_count == 1) {
+        CHECK_STR(m->mounts[0].type, "untrusted_shm");
+        CHECK_STR(m->mounts[0].uri, "dev:/dev/shm");
+        CHECK_STR(m->mounts[0].host_path, "/dev/shm");
+    }
+    manifest_free(m);
+}
+
+static void test_untrusted_shm_uri_errors(void) {
+    CHECK_STR(parse_error(EP "fs.mounts = [{ type = \"untrusted_shm\", path = \"/s\" }]\n"),
+              "t.toml:2:14: key 'fs.mounts[0]': an untrusted_shm mount needs a 'uri'");
+    CHECK_STR(parse_error(EP "fs.mounts = [{ type = \"untrusted_shm\", path = \"/s\", "
+                             "uri = \"file:/dev/shm\" }]\n"),
+              "t.toml:2:59: key 'fs.mounts[0].uri': expected a \"dev:\" URI, got 'file:/dev/shm'");
+    CHECK_STR(parse_error(EP "fs.mounts = [{ type = \"untrusted_shm\", path = \"/s\", "
+                             "uri = \"dev:\" }]\n"),
+              "t.toml:2:59: key 'fs.mounts[0].uri': the URI 'dev:' names no host path");
+    CHECK_STR(parse_error(EP "fs.mounts = [{ path = \"/c\", uri = \"dev:/dev/c\" }]\n"),
+              "t.toml:2:35: key 'fs.mounts[0].uri': expected a \"file:\" URI, got 'dev:/dev/c'");
+}
+
+static void test_nothing_is_mounted_below_an_untrusted_shm_mount(void) {
+    CHECK_STR(parse_error(EP "fs.mounts = [\n"
+                             "  { type = \"untrusted_shm\", path = \"/dev/shm\", "
+                             "uri = \"dev:/s\" },\n"
+                             "  { type = \"tmpfs\", path = \"/dev/shm/sub\" },\n"
+                             "]\n"),
+              "t.toml:4:28: key 'fs.mounts[1].path': '/dev/shm/sub' would be a sub-directory "
+              "of the untrusted_shm mount at '/dev/shm' (fs.mounts[0], line 3), which holds "
+              "files only");
+    CHECK_STR(parse_error(EP "fs.mounts = [\n"
+                             "  { path = \"/dev/shm/sub\", uri = \"file:/x\" },\n"
+                             "  { type = \"untrusted_shm\", path = \"/dev/shm/\", "
+                             "uri = \"dev:/s\" },\n"
+                             "]\n"),
+              "t.toml:4:36: key 'fs.mounts[1].path': '/dev/shm/sub' would be a sub-directory "
+              "of the untrusted_shm mount at '/dev/shm/' (fs.mounts[1], line 4), which holds "
+              "files only");
+    CHECK_STR(parse_error(EP "fs.root = { type = \"untrusted_shm\", uri = \"dev:/s\" }\n"),
+              "t.toml:2:20: key 'fs.root.type': the root mount cannot be untrusted_shm: it holds "
+              "files only");
+    struct manifest* m = parse_ok(EP "fs.mounts = [\n"
+                                     "  { type = \"untrusted_shm\", path = \"/dev/shm\", "
+                                     "uri = \"dev:/s\" },\n"
+                                     "  { type = \"tmpfs\", path = \"/dev/shmem\" },\n"
+                                     "  { type = \"tmpfs\", path = \"/dev\" },\n"
+                                     "]\n");
+    if (m)
+        manifest_free(m);
 }
 
 static void test_mount_field_typo_is_suggested(void) {
@@ -883,6 +940,9 @@ static const struct test_case g_cases[] = {
     CASE(test_tmpfs_takes_no_uri),
     CASE(test_chroot_needs_uri),
     CASE(test_uri_must_start_with_file),
+    CASE(test_untrusted_shm_mount_takes_a_dev_uri),
+    CASE(test_untrusted_shm_uri_errors),
+    CASE(test_nothing_is_mounted_below_an_untrusted_shm_mount),
     CASE(test_mount_field_typo_is_suggested),
     CASE(test_encrypted_mount_key_name),
     CASE(test_key_name_only_on_encrypted_mounts),
