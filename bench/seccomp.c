@@ -78,8 +78,8 @@ int main(int argc, char** argv) {
     for (long i = 0; i < iterations; i++)
         gate_call(SYS_sched_yield, 0, 0, 0);
     elapsed = now_ns() - start;
-    len = snprintf(line, sizeof(line), "%.1f ns/call over %ld calls (%s)\n",
-                   elapsed / iterations, iterations, filtered ? "filter" : "no filter");
+    len = snprintf(line, sizeof(line), "%.1f ns/call over %ld calls (%s)\n", elapsed / iterations,
+                   iterations, filtered ? "filter" : "no filter");
     gate_call(SYS_write, 1, (long)line, len);
     gate_call(SYS_exit_group, 0, 0, 0);
     return 0;

@@ -63,8 +63,8 @@ static void fast_finish(struct pal_tcb* tcb, struct pal_context* ctx) {
         const uint64_t* frame = (const uint64_t*)ctx->rsp;
         ctx->rax = frame[FRAME_RESULT];
         ctx->r11 = frame[FRAME_FLAGS];
-        ctx->eflags = (ctx->eflags & ~FRAME_FLAGS_RESTORED) |
-                      (frame[FRAME_FLAGS] & FRAME_FLAGS_RESTORED);
+        ctx->eflags =
+            (ctx->eflags & ~FRAME_FLAGS_RESTORED) | (frame[FRAME_FLAGS] & FRAME_FLAGS_RESTORED);
         ctx->rcx = tcb->fast_app_ret;
         ctx->rsp = tcb->fast_app_rsp;
     }
