@@ -26,7 +26,10 @@
  * sigaltstack, sigsuspend) are never rewritten.
  *
  * The Go runtime makes the calls of its syscall package from one site whose number arrives in
- * rax: `syscall; cmp $-4095, %rax` (0f 05 48 3d 01 f0 ff ff). Those eight bytes become
+ * rax: `syscall; cmp $-4095, %rax` (0f 05 48 3d 01 f0 ff ff). glibc's wrappers that set the
+ * number further up (read's `xor %eax, %eax`, or a mov followed by other argument moves) end
+ * the same way with -4096 (0f 05 48 3d 00 f0 ff ff), and are patched alike. Those eight bytes
+ * become
  * `jmp .+3; int3; jmp STUB` (eb 01 cc e9 REL32), so that each old instruction start is still
  * one: a thread at the syscall takes the jumps, and one at the cmp (back from a trapped call
  * or a signal, or preempted right after the syscall) meets the int3, which sends it to the
@@ -319,17 +322,25 @@ static int site_patch(uint64_t site, long nr, uint64_t* stub_out) {
 #define GO_SITE_SIZE     8
 #define GO_STUB_SLOW     31 /* the stub's own syscall instruction */
 #define GO_STUB_AFTER    33 /* its copy of the cmp: where calls resume */
+#define GO_SITE_LIMIT    4 /* the byte that differs: -4095 (Go) or -4096 (glibc) */
 static const uint8_t g_go_site[GO_SITE_SIZE] = {0x0f, 0x05, 0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff};
 
+static bool go_site_bytes(const uint8_t* p) {
+    return memcmp(p, g_go_site, GO_SITE_LIMIT) == 0 &&
+           (p[GO_SITE_LIMIT] == 0x00 || p[GO_SITE_LIMIT] == 0x01) &&
+           memcmp(p + GO_SITE_LIMIT + 1, g_go_site + GO_SITE_LIMIT + 1,
+                  GO_SITE_SIZE - GO_SITE_LIMIT - 1) == 0;
+}
+
 static bool go_site_matches(uint64_t site) {
-    return code_patchable(site, GO_SITE_SIZE) &&
-           memcmp((const void*)site, g_go_site, GO_SITE_SIZE) == 0;
+    return code_patchable(site, GO_SITE_SIZE) && go_site_bytes((const uint8_t*)site);
 }
 
 /* cmp $SYSCALL_TABLE_SIZE, %rax; jae slow; bt %rax, never(%rip); jc slow;
  * lea after(%rip), %r11; jmp *entry(%rip); slow: syscall; after: cmp $-4095, %rax;
  * jmp site + 8. */
-static int go_stub_write(uint64_t stub, uint64_t page, uint64_t site) {
+static int go_stub_write(uint64_t stub, uint64_t page, uint64_t site,
+                         const uint8_t original[GO_SITE_SIZE]) {
     uint8_t code[GO_STUB_SIZE];
 
     memset(code, 0xcc, sizeof(code));
@@ -352,7 +363,7 @@ static int go_stub_write(uint64_t stub, uint64_t page, uint64_t site) {
     code[25] = 0xff;
     code[26] = 0x25;
     put32(code + 27, (uint32_t)(page - (stub + GO_STUB_SLOW)));
-    memcpy(code + GO_STUB_SLOW, g_go_site, GO_SITE_SIZE);
+    memcpy(code + GO_STUB_SLOW, original, GO_SITE_SIZE);
     code[39] = 0xe9;
     put32(code + 40, (uint32_t)(site + GO_SITE_SIZE - (stub + 44)));
     return pal_code_write(stub, code, sizeof(code));
@@ -360,14 +371,16 @@ static int go_stub_write(uint64_t stub, uint64_t page, uint64_t site) {
 
 static int go_site_patch(uint64_t site, uint64_t* stub_out) {
     uint8_t tail[5] = {0xe9};
+    uint8_t original[GO_SITE_SIZE];
     uint64_t stub;
     int ret;
 
+    memcpy(original, (const void*)site, sizeof(original));
     ret = stub_alloc(site, GO_STUB_SIZE, &stub);
     if (ret < 0)
         return ret;
     *stub_out = stub;
-    ret = go_stub_write(stub, stub & ~(STUB_PAGE_SIZE - 1UL), site);
+    ret = go_stub_write(stub, stub & ~(STUB_PAGE_SIZE - 1UL), site, original);
     if (ret < 0)
         return ret;
 
@@ -384,10 +397,10 @@ static int go_site_patch(uint64_t site, uint64_t* stub_out) {
         ret = pal_code_write(site, "\xeb", 1);
     if (ret < 0) {
         /* Put the original bytes back, the instruction starts last. */
-        pal_code_write(site + 3, g_go_site + 3, GO_SITE_SIZE - 3);
-        pal_code_write(site + 1, g_go_site + 1, 1);
-        pal_code_write(site + 2, g_go_site + 2, 1);
-        pal_code_write(site, g_go_site, 1);
+        pal_code_write(site + 3, original + 3, GO_SITE_SIZE - 3);
+        pal_code_write(site + 1, original + 1, 1);
+        pal_code_write(site + 2, original + 2, 1);
+        pal_code_write(site, original, 1);
     }
     return ret;
 }
