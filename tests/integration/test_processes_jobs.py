@@ -15,8 +15,8 @@ TERMINAL_ENV = {"PATH": "/usr/bin", "TERM": "dumb"}
 # the background, brought back, stopped again and killed while stopped.
 CTRL_Z = ["sleep 100", "@sleep 2.5", "^Z", "@expect Stopped", "jobs", "@expect sleep 100",
           "bg", "@expect sleep 100 &", "jobs", "@expect Running", "fg", "@expect sleep 100",
-          "@sleep 2.5", "^Z", "@expect Stopped", "kill %1", "@sleep 0.5", "echo after=$?",
-          "@expect after=", "jobs", "@sleep 0.5", "exit 4"]
+          "@sleep 2.5", "^Z", "@expect Stopped", "kill %1", "@sleep 2", "jobs",
+          "@expect Terminated", "jobs", "@sleep 0.5", "exit 4"]
 
 
 @pytest.fixture
@@ -76,7 +76,12 @@ def on_terminal(sandbox, script_lines, native_argv, kernite_args):
 def test_ctrl_z_in_interactive_bash_stops_the_job_and_jobs_bg_fg_kill_work(sandbox):
     bash = ["/usr/bin/bash", "--norc", "--noprofile", "-i"]
     app = sandbox.make_manifest("/usr/bin/bash", mounts=[BIN])
-    native, kern, report = on_terminal(sandbox, CTRL_Z, bash, [app, *bash[1:]])
+    # Native bash itself now and then keeps listing the killed job as stopped (about one run
+    # in five here): the pair is run again when the native reference went so.
+    for _ in range(3):
+        native, kern, report = on_terminal(sandbox, CTRL_Z, bash, [app, *bash[1:]])
+        if "expected text did not appear" not in native.stdout:
+            break
     assert "expected text did not appear" not in native.stdout, report
     assert native.stdout.count("[1]+  Stopped                 sleep 100") == 4, report
     assert "[1]+  Running                 sleep 100 &" in native.stdout, report
