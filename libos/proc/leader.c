@@ -51,8 +51,8 @@ struct leader_request {
     uint32_t op;
     int32_t caller; /* guest pid of the sender */
     int32_t pid;
-    int32_t arg;      /* pgid for SETPGID and CHILDREN, signal for the kills and STOP */
-    int32_t host_pid; /* NEW: the child's host process */
+    int32_t arg;         /* pgid for SETPGID and CHILDREN, signal for the kills and STOP */
+    int32_t host_pid;    /* NEW: the child's host process */
     uint32_t conts_seen; /* STOP: SIGCONTs from other processes the caller has taken */
     int32_t pgid, sid;
     uint32_t cmdline_size;
@@ -71,8 +71,8 @@ struct table_entry {
     int pid, host_pid, ppid, pgid, sid;
     bool exited;
     bool stopped;
-    int stop_signal;  /* what stopped it last */
-    uint32_t conts;   /* SIGCONTs sent to it through the table */
+    int stop_signal; /* what stopped it last */
+    uint32_t conts;  /* SIGCONTs sent to it through the table */
     uint32_t cmdline_size;
     char cmdline[PROC_CMDLINE_MAX];
 };
@@ -84,8 +84,8 @@ static struct {
     int next_pid;
     struct table_entry* entries;
     int count;
-    int foreground; /* process group in the foreground of the terminal (tcsetpgrp) */
-    int tty_sid;    /* the session the terminal belongs to: the foreground group's */
+    int foreground;       /* process group in the foreground of the terminal (tcsetpgrp) */
+    int tty_sid;          /* the session the terminal belongs to: the foreground group's */
     pal_handle_t* server; /* the leader's end of the channel */
     bool handed_over;     /* the first process is ending: a server process has the table */
     bool is_server;       /* this process is that server (it runs no app) */
@@ -389,7 +389,9 @@ static int op_info(int pid, struct process_info* info) {
         return -ESRCH;
     *info = (struct process_info){.pid = e->pid, .ppid = e->ppid, .pgid = e->pgid,
                                   .sid = e->sid,
-                                  .state = e->exited ? 'Z' : e->stopped ? 'T' : 'S',
+                                  .state = e->exited    ? 'Z'
+                                           : e->stopped ? 'T'
+                                                        : 'S',
                                   .cmdline_size = e->cmdline_size};
     memcpy(info->cmdline, e->cmdline, e->cmdline_size);
     return 0;
@@ -725,9 +727,10 @@ static void leader_hand_over(void) {
     }
     struct table_header hdr = {g_table.count, g_table.next_pid, g_table.foreground,
                                g_table.tty_sid, g_process.uid};
+    size_t entries_size = (size_t)hdr.count * sizeof(g_table.entries[0]);
     bool sent = write_whole(channel, &hdr, sizeof(hdr)) &&
-                write_whole(channel, g_table.entries, (size_t)hdr.count * sizeof(g_table.entries[0]))
-                && pal_stream_send_handles(channel, &g_table.server, 1) == 0;
+                write_whole(channel, g_table.entries, entries_size) &&
+                pal_stream_send_handles(channel, &g_table.server, 1) == 0;
     while (sent && pal_stream_read(channel, &ack, 1, -1) == -EINTR)
         pal_thread_clear_interrupt();
     if (ack != 'k')
@@ -838,9 +841,9 @@ int leader_stop(int signo) {
     int ret = -ENOMEM;
 
     if (rq && rep) {
-        *rq = (struct leader_request){.op = OP_STOP, .caller = g_process.pid, .arg = signo,
-                                      .conts_seen = __atomic_load_n(&g_conts_seen,
-                                                                    __ATOMIC_ACQUIRE)};
+        uint32_t seen = __atomic_load_n(&g_conts_seen, __ATOMIC_ACQUIRE);
+        *rq = (struct leader_request){
+            .op = OP_STOP, .caller = g_process.pid, .arg = signo, .conts_seen = seen};
         if (g_process.pid == 1)
             ret = leader_handle(rq, rep);
         else

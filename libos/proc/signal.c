@@ -29,7 +29,7 @@ static const uint8_t g_default_actions[LIBOS_NSIG] = {
     (SIGBIT(LINUX_SIGSEGV) | SIGBIT(LINUX_SIGBUS) | SIGBIT(LINUX_SIGILL) | SIGBIT(LINUX_SIGTRAP) | \
      SIGBIT(LINUX_SIGFPE) | SIGBIT(LINUX_SIGSYS))
 
-#define SIG_STOPS                                                                             \
+#define SIG_STOPS                                                                                  \
     (SIGBIT(LINUX_SIGSTOP) | SIGBIT(LINUX_SIGTSTP) | SIGBIT(LINUX_SIGTTIN) | SIGBIT(LINUX_SIGTTOU))
 
 static bool signal_default_stops(int signo) {

@@ -123,3 +123,40 @@ def test_processes_signal_each_other_after_the_first_process_has_ended(sandbox):
     report = native.describe("native") + kern.describe("kernite")
     assert native.stdout == "B signalled A\nA got USR1\n", report
     assert kern.stdout == native.stdout and kern.returncode == native.returncode, report
+
+
+PYTHON_JOBS = """
+import os, resource, signal, time
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.setpgid(0, 0)
+    end = time.process_time() + 0.2
+    while time.process_time() < end:
+        pass
+    os.write(w, b"x")
+    while True:
+        time.sleep(0.05)
+os.setpgid(pid, pid)
+os.read(r, 1)
+os.kill(pid, signal.SIGSTOP)
+_, st = os.waitpid(pid, os.WUNTRACED)
+print("stopped:", os.WIFSTOPPED(st), signal.Signals(os.WSTOPSIG(st)).name)
+os.killpg(pid, signal.SIGCONT)
+_, st = os.waitpid(-pid, os.WCONTINUED)
+print("continued:", os.WIFCONTINUED(st))
+os.kill(pid, signal.SIGTERM)
+_, st, ru = os.wait4(pid, 0)
+print("terminated:", os.WTERMSIG(st) == signal.SIGTERM)
+print("child CPU plausible:", 0.18 < ru.ru_utime + ru.ru_stime < 5)
+c = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = ru.ru_utime + ru.ru_stime
+print("RUSAGE_CHILDREN is the child's:", abs(c.ru_utime + c.ru_stime - cpu) < 0.01)
+t = os.times()
+print("os.times agrees:", abs(t.children_user + t.children_system - c.ru_utime - c.ru_stime) < 0.05)
+"""
+
+
+def test_python_stops_continues_and_accounts_for_a_child(compare):
+    native, _ = compare("/usr/bin/python3", ["-c", PYTHON_JOBS])
+    assert native.stdout.count("True") == 6 and "False" not in native.stdout

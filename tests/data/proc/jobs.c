@@ -163,11 +163,16 @@ static void on_cont(int sig) {
 
 static const char* code_name(int code) {
     switch (code) {
-        case CLD_EXITED: return "CLD_EXITED";
-        case CLD_KILLED: return "CLD_KILLED";
-        case CLD_STOPPED: return "CLD_STOPPED";
-        case CLD_CONTINUED: return "CLD_CONTINUED";
-        default: return "other";
+        case CLD_EXITED:
+            return "CLD_EXITED";
+        case CLD_KILLED:
+            return "CLD_KILLED";
+        case CLD_STOPPED:
+            return "CLD_STOPPED";
+        case CLD_CONTINUED:
+            return "CLD_CONTINUED";
+        default:
+            return "other";
     }
 }
 
@@ -339,7 +344,8 @@ static int mode_rusage(void) {
         double ticks = (double)(t.tms_utime + t.tms_stime) / hz;
         printf("times() agrees with getrusage: %d\n", ticks > self - 0.03 && ticks < self + 0.03);
         double stat = (double)stat_ticks() / hz;
-        printf("/proc/self/stat agrees with getrusage: %d\n", stat > self - 0.05 && stat < self + 0.05);
+        printf("/proc/self/stat agrees with getrusage: %d\n",
+               stat > self - 0.05 && stat < self + 0.05);
         _exit(mem[12345]);
     }
     getrusage(RUSAGE_CHILDREN, &ru);
@@ -352,7 +358,8 @@ static int mode_rusage(void) {
     printf("wait4 maxrss covers 32 MB: %d\n", ru.ru_maxrss >= 32 * 1024);
     getrusage(RUSAGE_CHILDREN, &ru);
     double children = tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
-    printf("RUSAGE_CHILDREN equals wait4's: %d\n", children > child - 0.01 && children < child + 0.01);
+    printf("RUSAGE_CHILDREN equals wait4's: %d\n",
+           children > child - 0.01 && children < child + 0.01);
     times(&t);
     double cticks = (double)(t.tms_cutime + t.tms_cstime) / hz;
     printf("times() children agree: %d\n", cticks > children - 0.03 && cticks < children + 0.03);
