@@ -154,11 +154,21 @@ static long iov_copy_in(const struct linux_iovec* app_iov, int count, struct lin
         free(iov);
         return ret;
     }
+    /* As Linux: a negative length is EINVAL and a segment outside the user half EFAULT, both
+     * before any byte moves; the total is cut at RW_MAX. A segment that is merely unmapped
+     * ends the transfer where it starts. */
     for (int i = 0; i < count; i++) {
-        if ((int64_t)iov[i].len < 0 || total + iov[i].len > (uint64_t)INT64_MAX) {
+        uint64_t end = iov[i].base + iov[i].len;
+        if ((int64_t)iov[i].len < 0) {
             free(iov);
             return -EINVAL;
         }
+        if (end < iov[i].base || end > LINUX_TASK_SIZE) {
+            free(iov);
+            return -EFAULT;
+        }
+        if (iov[i].len > RW_MAX - total)
+            iov[i].len = RW_MAX - total;
         total += iov[i].len;
     }
     *out = iov;
@@ -197,15 +207,19 @@ static long writev_gathered(struct libos_file* f, const struct linux_iovec* iov,
 
     if (!buf)
         return -ENOMEM;
-    for (int i = 0; i < count; i++) {
-        ret = copy_from_app(buf + pos, (const void*)iov[i].base, iov[i].len);
-        if (ret < 0)
-            goto out;
-        pos += iov[i].len;
-    }
     ret = check_writable(f);
     if (ret < 0)
         goto out;
+    /* A segment that faults ends a write to a file there; a pipe or socket takes nothing. */
+    for (int i = 0; i < count; i++) {
+        ret = copy_from_app(buf + pos, (const void*)iov[i].base, iov[i].len);
+        if (ret < 0 && (!pos || file_is_stream(f)))
+            goto out;
+        if (ret < 0)
+            break;
+        pos += iov[i].len;
+    }
+    total = pos;
     if (offset < 0)
         ret = f->ops->write ? f->ops->write(f, buf, total) : -EINVAL;
     else

@@ -67,6 +67,10 @@ struct linux_iovec {
     uint64_t len;
 };
 
+/* The end of the user half (TASK_SIZE with 4-level paging): a user range that reaches past it
+ * is EFAULT before anything is copied, whatever is mapped. */
+#define LINUX_TASK_SIZE 0x7ffffffff000UL
+
 /* siginfo_t: 128 bytes; the fields used for the signals the library OS raises. */
 struct linux_siginfo {
     int32_t signo;
