@@ -13,17 +13,27 @@ static const int g_known_map_flags = MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALID
                                      MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_SYNC |
                                      MAP_FIXED_NOREPLACE | (0x3f << 26) /* huge page size */;
 
+static const int g_legacy_map_flags = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS |
+                                      MAP_DENYWRITE | MAP_EXECUTABLE | MAP_GROWSDOWN |
+                                      MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |
+                                      MAP_STACK | MAP_HUGETLB | (0x3f << 26);
+
 long sys_mmap(uint64_t addr, uint64_t length, int prot, int flags, int fd, uint64_t offset) {
     struct libos_file* file = NULL;
     int type = flags & MAP_TYPE;
     long ret;
 
-    if (!length || (offset & (PAGE_SIZE - 1)) || (flags & ~g_known_map_flags))
+    if (!length || (offset & (PAGE_SIZE - 1)))
         return -EINVAL;
     if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
         return -EINVAL;
-    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP))
+    /* Linux ignores flags and protection bits it does not know. MAP_SHARED_VALIDATE is for
+     * files only, and fails on any flag outside the legacy set (MAP_SYNC needs DAX). */
+    if (type == MAP_SHARED_VALIDATE && (flags & MAP_ANONYMOUS))
         return -EINVAL;
+    if (type == MAP_SHARED_VALIDATE && (flags & ~g_legacy_map_flags))
+        return -EOPNOTSUPP;
+    flags &= g_known_map_flags;
     if (flags & MAP_HUGETLB)
         return -EINVAL;
     if (type == MAP_SHARED_VALIDATE)
@@ -45,8 +55,19 @@ long sys_munmap(uint64_t addr, uint64_t length) {
 }
 
 long sys_mprotect(uint64_t addr, uint64_t length, int prot) {
-    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP))
+    struct mm_region r;
+
+    /* x86 has no upward-growing mappings; PROT_GROWSDOWN needs a MAP_GROWSDOWN one. */
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN))
         return -EINVAL;
+    if (prot & PROT_GROWSDOWN) {
+        if (mm_lookup(addr, 1, &r) < 0)
+            return -ENOMEM;
+        if (r.file)
+            vfs_file_put(r.file);
+        if (!(r.flags & MAP_GROWSDOWN))
+            return -EINVAL;
+    }
     return mm_protect(addr, length, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
 }
 
@@ -61,20 +82,30 @@ long sys_mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_size, int fla
         return -EINVAL;
     if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
         return -EINVAL;
+    if (old_size > LINUX_TASK_SIZE || new_size > LINUX_TASK_SIZE)
+        return -EINVAL;
     old_size = PAGE_UP(old_size);
     new_size = PAGE_UP(new_size);
     if (!new_size || !old_size)
         return -EINVAL;
+    if ((flags & MREMAP_FIXED) &&
+        ((new_addr & (PAGE_SIZE - 1)) || new_addr > LINUX_TASK_SIZE - new_size ||
+         (new_addr < old_addr + old_size && new_addr + new_size > old_addr)))
+        return -EINVAL;
+    /* Shrinking needs a mapping at old_addr only; the tail goes whatever it spans. */
+    if (!(flags & MREMAP_FIXED) && new_size <= old_size) {
+        if (mm_lookup(old_addr, PAGE_SIZE, &r) < 0)
+            return -EFAULT;
+        if (r.file)
+            vfs_file_put(r.file);
+        if (new_size < old_size)
+            mm_unmap(old_addr + new_size, old_size - new_size);
+        return (long)old_addr;
+    }
     if (mm_lookup(old_addr, old_size, &r) < 0)
         return -EFAULT;
 
     if (!(flags & MREMAP_FIXED)) {
-        if (new_size <= old_size) {
-            if (new_size < old_size)
-                mm_unmap(old_addr + new_size, old_size - new_size);
-            ret = (long)old_addr;
-            goto out;
-        }
         uint64_t tail = old_addr + old_size;
         if (r.end == tail && mm_range_is_free(tail, old_addr + new_size)) {
             ret = mm_map(tail, new_size - old_size, r.prot,
@@ -90,10 +121,6 @@ long sys_mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_size, int fla
             goto out;
         }
         new_addr = 0;
-    } else if ((new_addr & (PAGE_SIZE - 1)) ||
-               (new_addr < old_addr + old_size && new_addr + new_size > old_addr)) {
-        ret = -EINVAL;
-        goto out;
     }
 
     uint64_t offset = r.offset + (old_addr - r.start);
@@ -115,10 +142,24 @@ out:
     return ret;
 }
 
+/* The advice values Linux accepts on x86-64; the guard-page ones (102, 103) are not supported
+ * and fail as on a kernel before 6.13, since a hint that is ignored would leave no guard. */
+static bool madvise_known(int advice) {
+    switch (advice) {
+    case MADV_NORMAL ... MADV_DONTNEED:
+    case MADV_FREE ... 24: /* through MADV_DONTNEED_LOCKED */
+        return true;
+    default:
+        return false;
+    }
+}
+
 long sys_madvise(uint64_t addr, uint64_t length, int advice) {
     struct mm_region r;
 
     if (addr & (PAGE_SIZE - 1))
+        return -EINVAL;
+    if (!madvise_known(advice))
         return -EINVAL;
     length = PAGE_UP(length);
     if (!length)
@@ -152,7 +193,8 @@ long sys_mincore(uint64_t addr, uint64_t length, uint8_t* vec) {
 }
 
 long sys_msync(uint64_t addr, uint64_t length, int flags) {
-    if ((addr & (PAGE_SIZE - 1)) || (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)))
+    if ((addr & (PAGE_SIZE - 1)) || (flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) ||
+        ((flags & MS_ASYNC) && (flags & MS_SYNC)))
         return -EINVAL;
     return mm_is_accessible(addr, length, 0) ? 0 : -ENOMEM;
 }
