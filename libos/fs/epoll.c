@@ -234,6 +234,27 @@ static long epoll_host_ready(struct vfs_waiter* w, int64_t timeout_ns, long loca
     return ret < 0 ? ret : local_ready + ret;
 }
 
+/* How many of max events fit in writable app memory at events. Linux checks only that the
+ * array lies in the user half and fails when it writes an event that faults; a buffer shorter
+ * than max then still receives the events that fit, and so it does here. */
+static int epoll_writable_events(struct pal_ready_event* events, int max) {
+    size_t size = sizeof(*events);
+    int lo = 0, hi = max;
+
+    if ((uint64_t)events + (size_t)max * size > LINUX_TASK_SIZE)
+        return 0;
+    if (mm_is_accessible((uint64_t)events, (size_t)max * size, PROT_WRITE))
+        return max;
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+        if (mm_is_accessible((uint64_t)events, (size_t)mid * size, PROT_WRITE))
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
 static long epoll_wait_ns(int epfd, struct pal_ready_event* app_events, int max,
                           int64_t timeout_ns) {
     long ret;
@@ -242,7 +263,8 @@ static long epoll_wait_ns(int epfd, struct pal_ready_event* app_events, int max,
 
     if (max <= 0 || max > EPOLL_MAX_EVENTS)
         return -EINVAL;
-    if (!mm_is_accessible((uint64_t)app_events, (size_t)max * sizeof(*app_events), PROT_WRITE))
+    max = epoll_writable_events(app_events, max);
+    if (!max)
         return -EFAULT;
     ep = epoll_get(epfd, &ret);
     if (!ep)
