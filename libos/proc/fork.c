@@ -315,9 +315,11 @@ long process_waitid(int which, int id, void* info, int options, void* rusage) {
     struct linux_siginfo si;
     int pid = which == P_PID ? id : which == P_PGID ? (id ? -id : 0) : -1;
 
+    /* pidfds are not supported: no fd is one, so a valid fd number is EBADF as for any file
+     * that is not a pidfd. */
     if (which == P_PIDFD)
-        return -ENOSYS;
-    if (which == P_PGID && id < 0)
+        return id < 0 ? -EINVAL : -EBADF;
+    if ((which == P_PGID && id < 0) || (which == P_PID && id <= 0))
         return -EINVAL;
     long ret = wait_child(pid, options, wait_pal_options(options, options & WEXITED), &st);
     if (ret < 0)

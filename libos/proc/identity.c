@@ -275,6 +275,8 @@ static bool pid_is_self(int pid) {
 long sys_wait4(int pid, int* status, int options, void* rusage) {
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
         return -EINVAL;
+    if (pid == INT32_MIN)
+        return -ESRCH; /* -INT_MIN names no group */
     return process_wait4(pid, status, options, rusage);
 }
 
