@@ -28,9 +28,10 @@ long sys_getppid(void) {
     return ask_leader(leader_getppid, 0, &g_process.ppid);
 }
 
+/* A negative pid names no process: ESRCH, as Linux. */
 long sys_getpgid(int pid) {
     if (pid < 0)
-        return -EINVAL;
+        return -ESRCH;
     return ask_leader(leader_getpgid, pid, &g_process.pgid);
 }
 
@@ -40,7 +41,7 @@ long sys_getpgrp(void) {
 
 long sys_getsid(int pid) {
     if (pid < 0)
-        return -EINVAL;
+        return -ESRCH;
     return ask_leader(leader_getsid, pid, &g_process.sid);
 }
 
