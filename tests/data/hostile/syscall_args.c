@@ -716,7 +716,11 @@ static void group_epoll(void) {
     T("epoll_wait zero max", epoll_wait(ep, out, 0, 0));
     T("epoll_wait negative max", syscall(SYS_epoll_wait, ep, out, -1, 0));
     T("epoll_wait INT_MAX", syscall(SYS_epoll_wait, ep, out, 0x7fffffff, 0));
-    T("epoll_wait huge max small buf", syscall(SYS_epoll_wait, ep, out, 100000000, 0));
+    char* two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect(two + 4096, 4096, PROT_NONE);
+    T("epoll_wait max past buffer end",
+      syscall(SYS_epoll_wait, ep, two + 4096 - 4 * sizeof(struct epoll_event), 1000, 0));
+    munmap(two, 8192);
     BAD_WRITE_PTRS("epoll_wait events", epoll_wait(ep, P, 4, 0));
     T("epoll_wait not epoll", epoll_wait(p[0], out, 4, 0));
     T("epoll_wait bad fd", epoll_wait(-1, out, 4, 0));
