@@ -393,9 +393,11 @@ long sys_select(int nfds, uint64_t* r, uint64_t* w, uint64_t* x, struct linux_ti
         ret = copy_from_app(&tv, app_tv, sizeof(tv));
         if (ret < 0)
             return ret;
-        if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+        /* Linux carries whole seconds out of tv_usec before it checks the time. */
+        int64_t sec = tv.tv_sec + tv.tv_usec / 1000000, usec = tv.tv_usec % 1000000;
+        if (sec < 0 || usec < 0)
             return -EINVAL;
-        ns = tv.tv_sec * NS_PER_SEC + tv.tv_usec * NS_PER_USEC;
+        ns = sec >= INT64_MAX / NS_PER_SEC - 1 ? INT64_MAX : sec * NS_PER_SEC + usec * NS_PER_USEC;
     }
     ret = select_checked(nfds, r, w, x, ns);
     if (app_tv && ret >= 0) {

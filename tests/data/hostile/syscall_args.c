@@ -778,6 +778,11 @@ static void group_poll(void) {
     FD_ZERO(&rs);
     FD_SET(p[0], &rs);
     T("select ok", syscall(SYS_select, p[0] + 1, &rs, NULL, NULL, &tv0));
+    struct timeval tvhuge = {0x7fffffffffffffffL, 999999}, tvcarry = {1, -1000000};
+    struct timeval tvnegusec = {0, -1};
+    T("select huge seconds", syscall(SYS_select, p[0] + 1, &rs, NULL, NULL, &tvhuge));
+    T("select usec carried into seconds", syscall(SYS_select, 1, NULL, NULL, NULL, &tvcarry));
+    T("select negative usec", syscall(SYS_select, 1, NULL, NULL, NULL, &tvnegusec));
     struct {
         void* set;
         size_t size;
