@@ -219,12 +219,13 @@ long sys_tkill(int tid, int signo) {
 static long sigqueue_common(int tgid, int tid, int signo, const struct linux_siginfo* uinfo) {
     struct linux_siginfo info;
 
+    /* Linux copies the siginfo in before it looks at the signal or the target. */
+    if (copy_from_app(&info, uinfo, sizeof(info)) < 0)
+        return -EFAULT;
     if (!signo_valid(signo) && signo != 0)
         return -EINVAL;
     if (tgid != g_process.pid)
         return -ESRCH;
-    if (copy_from_app(&info, uinfo, sizeof(info)) < 0)
-        return -EFAULT;
     /* Codes >= 0 and SI_TKILL claim to come from the kernel or kill(); Linux allows them only
      * when a process signals itself, which is always the case here. */
     info.signo = signo;
