@@ -1051,6 +1051,7 @@ void manifest_free(struct manifest* m) {
     free(m->keys);
     free(m->trusted_files);
     free(m->allowed_files);
+    free(m->allowed_listen);
     if (m->root)
         toml_free(m->root);
     free((char*)m->file);

@@ -1,4 +1,7 @@
 /* Unit tests of the manifest model: defaults, type errors, suggestions, sizes, env and mounts. */
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -464,6 +467,21 @@ static void test_argv_is_kept_in_order(void) {
     manifest_free(m);
 }
 
+static void test_allowed_listen_is_kept_and_freed(void) {
+    struct manifest* m =
+        parse_ok(EP "net.allowed_listen = [\"127.0.0.1:6379\", \"[::1]:0\"]\n");
+    if (!m)
+        return;
+    CHECK(m->allowed_listen_count == 2);
+    CHECK_STR(m->allowed_listen[0], "127.0.0.1:6379");
+    CHECK_STR(m->allowed_listen[1], "[::1]:0");
+    CHECK(m->allowed_listen[2] == NULL);
+    manifest_free(m);
+#ifdef __SANITIZE_ADDRESS__
+    CHECK(__lsan_do_recoverable_leak_check() == 0);
+#endif
+}
+
 static void test_argv_and_cmdline_argv_exclude_each_other(void) {
     CHECK_STR(parse_error(EP "loader.argv = [\"a\"]\nloader.insecure__use_cmdline_argv = true\n"),
               "t.toml:3:37: key 'loader.insecure__use_cmdline_argv': cannot be combined with "
@@ -924,6 +942,7 @@ static const struct test_case g_cases[] = {
     CASE(test_log_levels),
     CASE(test_unknown_log_level_lists_the_allowed),
     CASE(test_argv_is_kept_in_order),
+    CASE(test_allowed_listen_is_kept_and_freed),
     CASE(test_argv_and_cmdline_argv_exclude_each_other),
     CASE(test_env_forms),
     CASE(test_env_passthrough_false_is_rejected),
