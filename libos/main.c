@@ -178,6 +178,8 @@ void libos_start(const struct libos_start_args* args) {
         fail(1);
     }
     apply_log_level(m, args->host_envp);
+    if (args->syscall_filter)
+        log_debug("the app's syscalls are caught by %s", args->syscall_filter);
     g_manifest_text = args->manifest_text;
     g_manifest_size = args->manifest_size;
     pal_host_info(&g_host);

@@ -54,10 +54,12 @@ def _clip(text, limit=4000):
 def run_sandboxed(argv, cwd=None, env=None, timeout=DEFAULT_TIMEOUT, input=None):
     """Runs argv in a new PID namespace; fails the test if it does not end within timeout."""
     argv = [str(a) for a in argv]
-    # The syscall path a test runs under (see syscall_path below) reaches every Kernite run,
-    # and no native one, whose environment must stay the one the test gave.
-    if env is not None and SYSCALL_SWITCH in os.environ and any(str(KERNITE) in a for a in argv):
-        env = {**env, SYSCALL_SWITCH: os.environ[SYSCALL_SWITCH]}
+    # The syscall path a test runs under (see syscall_path below) and the way syscalls are
+    # caught (see test_syscall_filter.py) reach every Kernite run, and no native one, whose
+    # environment must stay the one the test gave.
+    if env is not None and any(str(KERNITE) in a for a in argv):
+        env = {**env, **{name: os.environ[name] for name in (SYSCALL_SWITCH, FILTER_SWITCH)
+                         if name in os.environ}}
     try:
         proc = subprocess.run(SANDBOX + ["--"] + argv, cwd=cwd, env=env, timeout=timeout,
                               input=input, stdin=None if input is not None else subprocess.DEVNULL,
@@ -296,6 +298,8 @@ def workdir(sandbox):
 # Every integration test runs twice: with syscall rewriting (the default) and with every syscall
 # on the trap path, so a failure in either is seen and can be told apart.
 SYSCALL_SWITCH = "KERNITE_SYSCALL_REWRITING"
+# Syscall User Dispatch (the default) or the seccomp filter; a test module may choose one.
+FILTER_SWITCH = "KERNITE_SYSCALL_FILTER"
 
 
 def pytest_generate_tests(metafunc):

@@ -172,6 +172,7 @@ struct libos_start_args {
     int argc;         /* the command-line arguments after the app name */
     char** argv;
     char** host_envp;
+    const char* syscall_filter; /* how the host catches the app's syscalls, for the log */
 };
 __attribute__((noreturn)) void libos_start(const struct libos_start_args* args);
 /* Start of a forked child: the process comes from the checkpoint read from channel. */

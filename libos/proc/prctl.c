@@ -104,6 +104,10 @@ long sys_prctl(int option, uint64_t arg2, uint64_t arg3, uint64_t arg4, uint64_t
         case PR_GET_SECCOMP:
             /* The app itself installed no filter; Kernite's own is not the app's business. */
             return 0;
+        case PR_SET_SYSCALL_USER_DISPATCH:
+            /* Kernite catches the app's syscalls with it; the app gets the answer of a kernel
+             * without it rather than a way to turn it off. */
+            return -EINVAL;
         default:
             return -EINVAL;
     }

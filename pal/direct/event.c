@@ -2,9 +2,6 @@
 #include <asm/unistd.h>
 #include <linux/audit.h>
 #include <linux/errno.h>
-#include <linux/filter.h>
-#include <linux/prctl.h>
-#include <linux/seccomp.h>
 
 #include "log.h"
 #include "pal_direct.h"
@@ -130,6 +127,23 @@ static enum pal_event event_of_signal(int signo) {
     return PAL_EVENT_HOST_SIGNAL;
 }
 
+/* A 32-bit call (int $0x80) is not one the library OS answers: the process ends by SIGSYS, as
+ * under a filter that lets only the 64-bit ABI through, without a core file of Kernite. */
+static __attribute__((noreturn)) void end_for_foreign_syscall(int nr, uint64_t rip) {
+    struct host_sigaction dfl = {
+        .handler = NULL, .flags = HOST_SA_RESTORER, .restorer = pal_signal_restorer};
+    uint64_t no_core[2] = {0, 0};
+    uint64_t sigsys = SIGBIT(31);
+
+    log_error("32-bit system call %d (int $0x80) at %p: Kernite answers 64-bit calls only", nr,
+              (void*)rip);
+    HOST_SYSCALL4(__NR_prlimit64, 0, 4 /* RLIMIT_CORE */, no_core, NULL);
+    HOST_SYSCALL4(__NR_rt_sigaction, 31, &dfl, NULL, 8);
+    HOST_SYSCALL3(__NR_tgkill, g_host_pid, HOST_SYSCALL0(__NR_gettid), 31);
+    HOST_SYSCALL4(__NR_rt_sigprocmask, 1 /* SIG_UNBLOCK */, &sigsys, NULL, sizeof(sigsys));
+    pal_process_exit(128 + 31);
+}
+
 static void host_signal_handler(int signo, void* siginfo, void* ucontext) {
     struct host_siginfo* si = siginfo;
     struct host_ucontext* uc = ucontext;
@@ -149,8 +163,10 @@ static void host_signal_handler(int signo, void* siginfo, void* ucontext) {
 
     switch (ev) {
         case PAL_EVENT_SYSCALL:
-            if (si->code != 1 /* SYS_SECCOMP */ || info.in_pal)
+            if (si->code != pal_syscall_filter_sigsys_code() || info.in_pal)
                 pal_fatal("SIGSYS not raised by the syscall filter for app code");
+            if (si->sys.arch != AUDIT_ARCH_X86_64)
+                end_for_foreign_syscall(si->sys.syscall, ctx->rip);
             info.syscall = si->sys.syscall;
             break;
         case PAL_EVENT_MEMFAULT:
@@ -217,39 +233,6 @@ int pal_signals_init(void) {
             return (int)ret;
     }
     return (int)HOST_SYSCALL4(__NR_rt_sigaction, 13 /* SIGPIPE */, &ignore, NULL, 8);
-}
-
-/* Every syscall not made from the gate traps, from every thread of this process and of every
- * process it starts: the filter survives execve and cannot be removed. Since the image sits at
- * the same address in all Kernite processes, the gate's address holds in them all. */
-int pal_seccomp_install(void) {
-    uint64_t start = (uint64_t)__start_kernite_gate;
-    uint64_t end = (uint64_t)__stop_kernite_gate;
-    if ((start >> 32) != (end >> 32))
-        pal_fatal("syscall gate crosses a 4 GiB boundary");
-
-    struct sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(start >> 32), 0, 3),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
-        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)start, 0, 1),
-        BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)end, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {.len = sizeof(filter) / sizeof(filter[0]), .filter = filter};
-    long ret;
-
-    /* A process started by a Kernite process already runs under the same filter. */
-    if (HOST_SYSCALL1(__NR_prctl, PR_GET_SECCOMP) == 2)
-        return 0;
-    ret = HOST_SYSCALL5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    if (ret < 0)
-        return (int)ret;
-    return (int)HOST_SYSCALL3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
 long host_syscall_blocking(long nr, long a1, long a2, long a3, long a4, long a5, long a6) {

@@ -87,10 +87,12 @@ out:
 static void usage(void) {
     say("usage: kernite-direct APP [ARGS...]\n",
         "Runs the app described by the manifest APP.manifest through the Kernite library OS.\n"
-        "(kernite-direct --kernite-child FD and --kernite-server FD are internal: a forked\n"
-        "guest process, and the process table once the first process has ended, start so.)\n",
+        "(kernite-direct --kernite-child FD [FILTER] and --kernite-server FD [FILTER] are\n"
+        "internal: a forked guest process, and the process table once the first process has\n"
+        "ended, start so.)\n",
         "Environment: KERNITE_LOG_LEVEL=none|error|warning|debug|trace overrides "
-        "loader.log_level.\n");
+        "loader.log_level;\nKERNITE_SYSCALL_FILTER=dispatch|seccomp chooses how the app's "
+        "syscalls are caught.\n");
 }
 
 static int parse_channel_fd(const char* fd_text) {
@@ -106,8 +108,10 @@ static int parse_channel_fd(const char* fd_text) {
 
 /* A process started by pal_process_create: the same host set-up, then the checkpoint; or, by
  * pal_process_create_server, a library OS service with no app, which keeps no terminal or
- * other standard stream of its starter open. */
-static __attribute__((noreturn)) void start_child(const char* fd_text, bool server) {
+ * other standard stream of its starter open. filter names the parent's way of catching
+ * syscalls (NULL: choose as the first process does). */
+static __attribute__((noreturn)) void start_child(const char* fd_text, const char* filter,
+                                                  bool server) {
     pal_handle_t* channel;
     int fd = parse_channel_fd(fd_text);
 
@@ -117,7 +121,8 @@ static __attribute__((noreturn)) void start_child(const char* fd_text, bool serv
     pal_async_signals_block(true);
     /* Without /proc/self/mem the fast path stays off and every syscall traps. */
     pal_fast_init(g_host_envp);
-    if (pal_seccomp_install() < 0 || pal_process_child_channel(fd, &channel) < 0)
+    if (pal_syscall_filter_init(g_host_envp, filter) < 0 ||
+        pal_process_child_channel(fd, &channel) < 0)
         pal_fatal("cannot start a child process");
     if (!server)
         libos_start_child(channel);
@@ -147,10 +152,10 @@ void pal_main(uint64_t* initial_sp) {
     while (*after_env)
         after_env++;
     pal_host_vdso_init((uint64_t*)(after_env + 1));
-    if (argc == 3 && !strcmp(argv[1], "--kernite-child"))
-        start_child(argv[2], false);
-    if (argc == 3 && !strcmp(argv[1], "--kernite-server"))
-        start_child(argv[2], true);
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--kernite-child"))
+        start_child(argv[2], argv[3], false);
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--kernite-server"))
+        start_child(argv[2], argv[3], true);
 
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage();
@@ -182,10 +187,11 @@ void pal_main(uint64_t* initial_sp) {
     /* Upcalls block asynchronous signals; so does the library OS's own start-up. */
     pal_async_signals_block(true);
     pal_fast_init(envp);
-    ret = pal_seccomp_install();
+    ret = pal_syscall_filter_init(envp, NULL);
     if (ret < 0) {
-        say("kernite-direct: cannot install the syscall filter: ", errstr(ret), "\n");
+        say("kernite-direct: cannot catch the app's syscalls: ", errstr(ret), "\n");
         pal_process_exit(1);
     }
+    args.syscall_filter = pal_syscall_filter_name();
     libos_start(&args);
 }

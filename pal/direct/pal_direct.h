@@ -31,7 +31,23 @@ extern char __start_kernite_gate[], __stop_kernite_gate[];
 extern char __executable_start[], _end[];
 
 int pal_signals_init(void);
-int pal_seccomp_install(void);
+
+/* How the app's syscalls are caught (filter.c). */
+enum pal_syscall_filter {
+    PAL_FILTER_NONE,
+    PAL_FILTER_DISPATCH,
+    PAL_FILTER_SECCOMP,
+};
+/* Catches the syscalls of this process's first thread: the mechanism named by inherited (a
+ * child is told its parent's), else by KERNITE_SYSCALL_FILTER in envp, else dispatch where the
+ * kernel has it and seccomp where not. */
+int pal_syscall_filter_init(char** envp, const char* inherited);
+/* Catches a new host thread's syscalls; called first thing in the thread. */
+int pal_syscall_filter_thread(void);
+/* The mechanism in use, by the name pal_syscall_filter_init takes. */
+const char* pal_syscall_filter_name(void);
+/* The si_code of a SIGSYS for a caught syscall. */
+int pal_syscall_filter_sigsys_code(void);
 /* Maps a stack with a guard page below it; returns its lowest usable address. */
 void* pal_stack_alloc(size_t size);
 void pal_stack_free(void* base, size_t size);

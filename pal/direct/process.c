@@ -107,10 +107,12 @@ int pal_channel_pair(bool packets, pal_handle_t* out[2]) {
 }
 
 /* The child runs only async-signal-safe raw calls between fork and execve: it has one thread
- * and a copy of memory that other threads may have left mid-update. */
+ * and a copy of memory that other threads may have left mid-update. It is told how this
+ * process catches syscalls, so that it keeps an inherited filter or turns dispatch on again. */
 static __attribute__((noreturn)) void child_exec(const char* exe, const char* mode, int fd) {
     char fd_text[16];
-    char* argv[] = {(char*)"kernite-direct", (char*)mode, fd_text, NULL};
+    char* argv[] = {(char*)"kernite-direct", (char*)mode, fd_text,
+                    (char*)pal_syscall_filter_name(), NULL};
     char* empty_env[] = {NULL};
 
     format_int(fd_text, fd);

@@ -63,6 +63,9 @@ static void thread_trampoline(void* start_block) {
     struct thread_start* start = start_block;
     struct pal_tcb* tcb = start->tcb;
 
+    /* Dispatch is not inherited by clone: on before any app code can run here. */
+    if (pal_syscall_filter_thread() < 0)
+        pal_fatal("cannot catch a new thread's syscalls");
     pal_set_tcb(tcb);
     pal_async_signals_block(true);
     if (pal_signal_stack_install(tcb) < 0)
