@@ -258,6 +258,44 @@ out:
     return ret;
 }
 
+bool chroot_file_maps_host(const struct libos_file* f) {
+    return f->ops == &chroot_file_ops && f->handle && S_ISREG(f->type);
+}
+
+int chroot_file_from_handle(pal_handle_t* h, const char* path, struct libos_file** out) {
+    const char* rel;
+    struct vfs_mount* m = vfs_mount_find(path, &rel);
+    struct chroot_file* cf;
+    struct libos_file* f;
+    struct pal_stat ps;
+    int ret;
+
+    if (!m || m->ops != &vfs_chroot_ops)
+        return -EINVAL;
+    ret = pal_stream_stat(h, &ps);
+    if (ret < 0)
+        return ret;
+    if (!S_ISREG(ps.mode))
+        return -EINVAL;
+    cf = calloc(1, sizeof(*cf));
+    f = vfs_file_new(&chroot_file_ops, path, O_RDONLY, S_IFREG);
+    if (cf)
+        cf->host_path = host_path_of(m, rel);
+    if (!f || !cf || !cf->host_path) {
+        if (cf)
+            free(cf->host_path);
+        free(cf);
+        if (f)
+            vfs_file_put(f);
+        return -ENOMEM;
+    }
+    f->mount = m;
+    f->handle = h;
+    f->data = cf;
+    *out = f;
+    return 0;
+}
+
 #define CHROOT_PATH_OP(call)                                                                       \
     char* host = host_path_of(m, rel);                                                             \
     int ret;                                                                                       \

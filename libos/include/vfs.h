@@ -205,6 +205,13 @@ int shm_object_from_handle(pal_handle_t* h, const char* path, bool anonymous,
                            struct libos_file** out);
 bool shm_file_maps_shared(const struct libos_file* f);
 
+/* Private mappings of host files (fs/chroot.c): whether f is a regular file of a host-directory
+ * mount that the host maps itself (neither trusted nor encrypted), so that another process can
+ * map the same host file from f's handle; and the file of such a handle received from another
+ * process (the handle is taken over), at guest path path, which must be on such a mount. */
+bool chroot_file_maps_host(const struct libos_file* f);
+int chroot_file_from_handle(pal_handle_t* h, const char* path, struct libos_file** out);
+
 /* Mount whose path is the longest prefix of a canonical guest path; *rel gets the rest. */
 struct vfs_mount* vfs_mount_find(const char* path, const char** rel);
 /* Lists (into list) the names of mount points directly below a canonical guest dir. */

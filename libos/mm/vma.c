@@ -174,17 +174,26 @@ static int vma_forget_range(uint64_t start, uint64_t end) {
     return 0;
 }
 
+/* Takes over vma's file reference; a VMA it joins keeps its own. A VMA joined from below now
+ * starts at vma's offset in the file. */
 static void vma_add(const struct vma* vma) {
     size_t i = vma_lower_bound(vma->start);
 
     if (i > 0 && vma_mergeable(&g_mm.vmas[i - 1], vma)) {
         g_mm.vmas[i - 1].end = vma->end;
+        if (vma->file)
+            vfs_file_put(vma->file);
         if (i < g_mm.count && vma_mergeable(&g_mm.vmas[i - 1], &g_mm.vmas[i])) {
             g_mm.vmas[i - 1].end = g_mm.vmas[i].end;
+            if (g_mm.vmas[i].file)
+                vfs_file_put(g_mm.vmas[i].file);
             vma_remove_at(i);
         }
     } else if (i < g_mm.count && vma_mergeable(vma, &g_mm.vmas[i])) {
         g_mm.vmas[i].start = vma->start;
+        g_mm.vmas[i].offset = vma->offset;
+        if (vma->file)
+            vfs_file_put(vma->file);
     } else {
         vma_insert_at(i, vma);
     }

@@ -5,13 +5,21 @@
  * (type, zero, payload length) and their payload, ending with RECORD_END. Host handles of fds
  * follow their FD record as one handle message on the same channel, and so does the host object
  * of a shared mapping (an untrusted_shm file or shared anonymous memory) after its VMA record:
- * the child maps the same object, so parent and child share that memory. Known limits: tmpfs
+ * the child maps the same object, so parent and child share that memory. A private mapping of
+ * a file the host maps itself (on a host directory mount) comes back from the same open host
+ * file, whose handle follows the first VMA record naming it: a file replaced on disk since
+ * cannot give the child other bytes. Only the pages that are the process's own follow it (the
+ * host tells them from the file's unmodified pages and from pages never touched); among them
+ * the code that syscall rewriting patched and its stub pages, copied together with the
+ * rewriting table at one moment, so the child goes on with the parent's rewritten sites.
+ * Known limits: tmpfs
  * and pseudo files are reopened by path in the child (tmpfs contents, and MAP_SHARED mappings
  * of them, are per process); a host directory or file fd comes back as a plain host stream (no
  * getdents on it, and a shared mapping made from it later is copied by the next fork); the FPU
  * state goes along only when the fork came through a host signal frame (a trapped syscall), a
- * fork through a rewritten call site starts the child with a fresh FPU; PROT_NONE memory comes
- * back zeroed. */
+ * fork through a rewritten call site starts the child with a fresh FPU; the contents of
+ * PROT_NONE memory do not travel (anonymous memory comes back zeroed, a file mapping as the
+ * file's bytes). */
 #include "errstr.h"
 #include "fs/protected.h"
 #include "libos.h"
@@ -19,10 +27,11 @@
 #include "mm/mm.h"
 #include "proc.h"
 #include "process.h"
+#include "syscall/syscall_table.h"
 #include "vfs.h"
 
 #define CKPT_MAGIC   "KNTCKPT"
-#define CKPT_VERSION 2
+#define CKPT_VERSION 3
 
 #define PAGE_SIZE 4096UL
 
@@ -40,7 +49,8 @@ enum record_type {
     RECORD_THREAD,
     RECORD_LEADER,
     RECORD_END,
-    RECORD_KEYS, /* keys of encrypted mounts (fs/encrypted.c) */
+    RECORD_KEYS,    /* keys of encrypted mounts (fs/encrypted.c) */
+    RECORD_REWRITE, /* the syscall rewriting table (syscall/rewrite.c), after the mappings */
     RECORD_TYPES,
 };
 
@@ -55,6 +65,7 @@ static const uint64_t g_record_max[RECORD_TYPES] = {
     [RECORD_LEADER] = 0,
     [RECORD_END] = 0,
     [RECORD_KEYS] = 64 << 10,
+    [RECORD_REWRITE] = REWRITE_STATE_MAX,
 };
 
 struct record_head {
@@ -95,24 +106,36 @@ struct ckpt_fd {
     char path[]; /* NUL-terminated */
 };
 
-/* A mapping; file mappings that are executable and not writable come back from the file, shared
- * ones of host shared memory from the handle that follows the record, others from their pages. */
+/* A mapping, and how it comes back (how holds one of these or none):
+ * - VMA_FROM_FILE: mapped again by path, with no pages; executable read-only private mappings
+ *   of files the host does not map itself (trusted files are checked again on the way);
+ * - VMA_SHARED: the host object whose handle follows the record, mapped shared;
+ * - VMA_HOST_FILE: a private mapping of a host file, mapped again from the same open host file
+ *   (file numbers them in order of first appearance; the handle follows the first record of
+ *   each), then the process's own pages;
+ * - none: anonymous memory, then its non-zero pages. */
 #define VMA_FROM_FILE 0x1
 #define VMA_SHARED    0x2
-enum vma_name { VMA_NAME_NONE, VMA_NAME_HEAP, VMA_NAME_STACK };
+#define VMA_HOST_FILE 0x4
+enum vma_name { VMA_NAME_NONE, VMA_NAME_HEAP, VMA_NAME_STACK, VMA_NAME_STUBS, VMA_NAMES };
 struct ckpt_vma {
     uint64_t start, end, offset;
     int32_t prot, flags;
     uint32_t how, name;
+    uint32_t file, zero;
     char path[];
 };
 
+#define STUB_PAGES_NAME "[kernite-stubs]"
+
 /* ---- Writing ------------------------------------------------------------------------------ */
 
+/* Bytes on their way to the child, or (channel NULL) kept in a growing buffer for later. */
 struct writer {
     pal_handle_t* channel;
     uint8_t* buf;
     size_t len, cap;
+    uint64_t sent, pages; /* bytes and pages of the stream, for the debug log */
     int error;
 };
 
@@ -134,18 +157,43 @@ static int channel_write_all(pal_handle_t* ch, const void* data, size_t size) {
 }
 
 static void writer_flush(struct writer* w) {
+    if (!w->channel)
+        return;
     if (!w->error && w->len)
         w->error = channel_write_all(w->channel, w->buf, w->len);
+    w->sent += w->len;
     w->len = 0;
+}
+
+static void memory_put(struct writer* w, const void* data, size_t size) {
+    if (w->len + size > w->cap) {
+        size_t cap = w->cap ? w->cap : 64 << 10;
+        while (cap < w->len + size)
+            cap *= 2;
+        uint8_t* buf = realloc(w->buf, cap);
+        if (!buf) {
+            w->error = -ENOMEM;
+            return;
+        }
+        w->buf = buf;
+        w->cap = cap;
+    }
+    memcpy(w->buf + w->len, data, size);
+    w->len += size;
 }
 
 static void writer_put(struct writer* w, const void* data, size_t size) {
     if (w->error)
         return;
+    if (!w->channel) {
+        memory_put(w, data, size);
+        return;
+    }
     if (size >= w->cap) {
         writer_flush(w);
         if (!w->error)
             w->error = channel_write_all(w->channel, data, size);
+        w->sent += size;
         return;
     }
     if (w->len + size > w->cap)
@@ -234,26 +282,41 @@ static bool page_is_zero(const uint8_t* page) {
 
 #define PAGES_PER_RUN 256
 
-/* Non-zero pages of [start, end), in runs of at most PAGES_PER_RUN pages per record. In
- * anonymous memory the host tells which pages were never touched: those are skipped unread,
- * since reading them would fault each one in only to find zeros (a mostly untouched stack or
- * heap reservation is most of a small process). */
-static void write_pages(struct writer* w, uint64_t start, uint64_t end, bool anonymous) {
-    uint8_t touched[PAGES_PER_RUN];
+/* Which of count pages from chunk the child needs. The host tells pages never touched (left
+ * out unread: reading them would fault each one in only to find zeros or the file's bytes) and
+ * a mapped file's own unmodified pages (the child maps the file) from the process's own. In
+ * anonymous memory zero pages stay out too, as the child's starts zeroed; in a file mapping a
+ * page the process zeroed must go, or the child would see the file's bytes there. */
+static void pages_needed(uint64_t chunk, size_t count, bool from_file, bool* need) {
+    uint8_t kinds[PAGES_PER_RUN];
+
+    if (pal_mem_page_kinds((const void*)chunk, count, kinds) < 0)
+        memset(kinds, PAL_PAGE_OWN, count);
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t* page = (const uint8_t*)chunk + i * PAGE_SIZE;
+        if (from_file)
+            need[i] = kinds[i] == PAL_PAGE_OWN;
+        else
+            need[i] = kinds[i] != PAL_PAGE_UNTOUCHED && !page_is_zero(page);
+    }
+}
+
+/* The pages of [start, end) the child needs, in runs of at most PAGES_PER_RUN pages each. */
+static void write_pages(struct writer* w, uint64_t start, uint64_t end, bool from_file) {
+    bool need[PAGES_PER_RUN];
     uint64_t chunk = start;
 
     while (chunk < end && !w->error) {
         size_t count = (end - chunk) / PAGE_SIZE;
         count = count < PAGES_PER_RUN ? count : PAGES_PER_RUN;
-        if (!anonymous || pal_mem_touched((const void*)chunk, count, touched) < 0)
-            memset(touched, 1, count);
+        pages_needed(chunk, count, from_file, need);
 
         size_t i = 0;
         while (i < count && !w->error) {
-            while (i < count && (!touched[i] || page_is_zero((const uint8_t*)chunk + i * PAGE_SIZE)))
+            while (i < count && !need[i])
                 i++;
             size_t first = i;
-            while (i < count && touched[i] && !page_is_zero((const uint8_t*)chunk + i * PAGE_SIZE))
+            while (i < count && need[i])
                 i++;
             if (i == first)
                 continue;
@@ -262,8 +325,115 @@ static void write_pages(struct writer* w, uint64_t start, uint64_t end, bool ano
             writer_put(w, &head, sizeof(head));
             writer_put(w, &addr, sizeof(addr));
             writer_put(w, (const void*)addr, (i - first) * PAGE_SIZE);
+            w->pages += i - first;
         }
         chunk += count * PAGE_SIZE;
+    }
+}
+
+static uint32_t vma_how(const struct mm_region* r) {
+    if (!r->file)
+        return 0;
+    if (r->flags & MAP_SHARED)
+        return shm_file_maps_shared(r->file) ? VMA_SHARED : 0;
+    if (chroot_file_maps_host(r->file))
+        return VMA_HOST_FILE;
+    return (r->prot & PROT_EXEC) && !(r->prot & PROT_WRITE) ? VMA_FROM_FILE : 0;
+}
+
+static uint32_t vma_name_code(const char* name) {
+    if (!name)
+        return VMA_NAME_NONE;
+    if (!strcmp(name, "[heap]"))
+        return VMA_NAME_HEAP;
+    if (!strcmp(name, "[stack]"))
+        return VMA_NAME_STACK;
+    return !strcmp(name, STUB_PAGES_NAME) ? VMA_NAME_STUBS : VMA_NAME_NONE;
+}
+
+/* The pages of a mapping, taken ahead of the rest under the rewrite lock. */
+struct taken_pages {
+    bool taken;
+    struct writer pages;
+};
+
+/* Code of private file mappings and the stub pages that rewritten sites jump to are taken
+ * together with the rewriting table (rewrite_export) while the rewrite lock keeps every patch
+ * out, so the child gets sites, stubs and table as of one moment. The rest of memory follows
+ * later, read in place. */
+static int take_code_pages(const struct mm_region* regions, const char** names, size_t count,
+                           struct taken_pages* taken) {
+    for (size_t i = 0; i < count; i++) {
+        const struct mm_region* r = &regions[i];
+        uint32_t how = vma_how(r);
+        bool code = how == VMA_HOST_FILE && (r->prot & PROT_EXEC);
+        bool stubs = !how && vma_name_code(names[i]) == VMA_NAME_STUBS;
+
+        if (!(code || stubs) || !(r->prot & PROT_READ))
+            continue;
+        taken[i].taken = true;
+        write_pages(&taken[i].pages, r->start, r->end, code);
+        if (taken[i].pages.error)
+            return taken[i].pages.error;
+    }
+    return 0;
+}
+
+/* Host files of VMA_HOST_FILE mappings already sent, by number. */
+struct sent_files {
+    struct libos_file** files;
+    size_t count, cap;
+};
+
+static int sent_file_number(struct sent_files* sent, struct libos_file* file, uint32_t* number,
+                            bool* is_new) {
+    for (size_t i = 0; i < sent->count; i++) {
+        if (sent->files[i] == file) {
+            *number = (uint32_t)i;
+            *is_new = false;
+            return 0;
+        }
+    }
+    if (sent->count == sent->cap) {
+        size_t cap = sent->cap ? sent->cap * 2 : 16;
+        struct libos_file** files = realloc(sent->files, cap * sizeof(*files));
+        if (!files)
+            return -ENOMEM;
+        sent->files = files;
+        sent->cap = cap;
+    }
+    *number = (uint32_t)sent->count;
+    *is_new = true;
+    sent->files[sent->count++] = file;
+    return 0;
+}
+
+static void write_vma(struct writer* w, const struct mm_region* r, const char* name,
+                      struct taken_pages* taken, struct sent_files* sent) {
+    struct ckpt_vma rec = {
+        r->start, r->end, r->offset, r->prot, r->flags, vma_how(r), vma_name_code(name), 0, 0};
+    const char* path = r->file ? vfs_file_path(r->file) : "";
+    bool new_file = false;
+    pal_handle_t* handle = NULL;
+
+    if (rec.how == VMA_HOST_FILE) {
+        w->error = sent_file_number(sent, r->file, &rec.file, &new_file);
+        if (w->error)
+            return;
+    }
+    writer_record_path(w, RECORD_VMA, &rec, sizeof(rec), path);
+    if (rec.how == VMA_SHARED || new_file)
+        handle = r->file->handle;
+    if (handle) {
+        writer_flush(w);
+        if (!w->error)
+            w->error = pal_stream_send_handles(w->channel, &handle, 1);
+    }
+    if (taken->taken) {
+        writer_put(w, taken->pages.buf, taken->pages.len);
+        w->pages += taken->pages.pages;
+    } else if ((!rec.how || rec.how == VMA_HOST_FILE) && (r->prot & PROT_READ)) {
+        write_pages(w, r->start, r->end, rec.how == VMA_HOST_FILE);
     }
 }
 
@@ -271,36 +441,37 @@ static void write_vmas(struct writer* w) {
     struct mm_region* regions;
     const char** names;
     size_t count;
+    struct taken_pages* taken = NULL;
+    struct sent_files sent = {NULL, 0, 0};
+    uint8_t* rewriting = NULL;
+    size_t rewriting_size = 0;
+
+    rewrite_lock();
     int ret = mm_snapshot(&regions, &names, &count);
+    if (ret == 0) {
+        taken = calloc(count ? count : 1, sizeof(*taken));
+        ret = taken ? take_code_pages(regions, names, count, taken) : -ENOMEM;
+        if (ret == 0)
+            ret = rewrite_export(&rewriting, &rewriting_size);
+    } else {
+        count = 0;
+        regions = NULL;
+    }
+    rewrite_unlock();
 
-    if (ret < 0) {
+    if (ret < 0 && !w->error)
         w->error = ret;
-        return;
-    }
-    for (size_t i = 0; i < count && !w->error; i++) {
-        const struct mm_region* r = &regions[i];
-        struct ckpt_vma rec = {r->start, r->end, r->offset, r->prot, r->flags, 0, VMA_NAME_NONE};
-        const char* path = r->file ? vfs_file_path(r->file) : "";
-
-        if (names[i] && !strcmp(names[i], "[heap]"))
-            rec.name = VMA_NAME_HEAP;
-        else if (names[i] && !strcmp(names[i], "[stack]"))
-            rec.name = VMA_NAME_STACK;
-        if (r->file && (r->prot & PROT_EXEC) && !(r->prot & PROT_WRITE) &&
-            !(r->flags & MAP_SHARED))
-            rec.how = VMA_FROM_FILE;
-        else if (r->file && (r->flags & MAP_SHARED) && shm_file_maps_shared(r->file))
-            rec.how = VMA_SHARED;
-        writer_record_path(w, RECORD_VMA, &rec, sizeof(rec), path);
-        if (rec.how == VMA_SHARED) {
-            writer_flush(w);
-            if (!w->error)
-                w->error = pal_stream_send_handles(w->channel, &r->file->handle, 1);
-        } else if (!rec.how && (r->prot & PROT_READ)) {
-            write_pages(w, r->start, r->end, !r->file);
-        }
-    }
-    mm_snapshot_free(regions, names, count);
+    for (size_t i = 0; i < count && !w->error; i++)
+        write_vma(w, &regions[i], names[i], &taken[i], &sent);
+    if (rewriting)
+        writer_record(w, RECORD_REWRITE, rewriting, rewriting_size);
+    free(rewriting);
+    for (size_t i = 0; taken && i < count; i++)
+        free(taken[i].pages.buf);
+    free(taken);
+    free(sent.files);
+    if (regions)
+        mm_snapshot_free(regions, names, count);
 }
 
 static void write_thread(struct writer* w, const struct pal_context* ctx, uint64_t fs_base) {
@@ -362,6 +533,9 @@ int checkpoint_write(pal_handle_t* channel, int child_pid, const struct pal_cont
     writer_record(&w, RECORD_END, NULL, 0);
     writer_flush(&w);
     free(w.buf);
+    if (!w.error)
+        log_debug("fork: checkpoint for child %d: %lu bytes, %lu pages of memory", child_pid,
+                  w.sent, w.pages);
     return w.error;
 }
 
@@ -535,13 +709,57 @@ static int restore_fd(pal_handle_t* ch, const uint8_t* payload, uint64_t length,
 }
 
 static const char* vma_name_of(uint32_t code) {
-    return code == VMA_NAME_HEAP ? "[heap]" : code == VMA_NAME_STACK ? "[stack]" : NULL;
+    static const char* const names[VMA_NAMES] = {
+        [VMA_NAME_HEAP] = "[heap]",
+        [VMA_NAME_STACK] = "[stack]",
+        [VMA_NAME_STUBS] = STUB_PAGES_NAME,
+    };
+    return code < VMA_NAMES ? names[code] : NULL;
 }
 
 struct pending_vma {
     uint64_t start, end;
     int prot;
 };
+
+/* Host files of VMA_HOST_FILE mappings received so far, by number; each holds a reference. */
+struct received_files {
+    struct libos_file** files;
+    size_t count, cap;
+};
+
+/* The host file a VMA_HOST_FILE record names: the next number brings its handle along. */
+static int received_file(pal_handle_t* ch, const struct ckpt_vma* rec, const char* path,
+                         struct received_files* got, struct libos_file** out) {
+    struct libos_file* file;
+    pal_handle_t* h;
+    int ret;
+
+    if (rec->file < got->count) {
+        *out = got->files[rec->file];
+        return 0;
+    }
+    if (rec->file > got->count)
+        return corrupt("file mapping names a file not yet sent");
+    if (got->count == got->cap) {
+        size_t cap = got->cap ? got->cap * 2 : 16;
+        struct libos_file** files = realloc(got->files, cap * sizeof(*files));
+        if (!files)
+            return -ENOMEM;
+        got->files = files;
+        got->cap = cap;
+    }
+    if (pal_stream_recv_handles(ch, &h, 1) < 0)
+        return corrupt("file mapping without its file's handle");
+    ret = chroot_file_from_handle(h, path, &file);
+    if (ret < 0) {
+        pal_stream_close(h);
+        return ret == -EINVAL ? corrupt("file mapping of no host directory's regular file") : ret;
+    }
+    got->files[got->count++] = file;
+    *out = file;
+    return 0;
+}
 
 /* The parent's host object, mapped shared at the same place. */
 static long restore_shared_vma(pal_handle_t* ch, const struct ckpt_vma* rec, const char* path) {
@@ -565,8 +783,29 @@ static long restore_shared_vma(pal_handle_t* ch, const struct ckpt_vma* rec, con
     return ret;
 }
 
+/* how is one kind or none, and the mapping's flags fit it. */
+static bool vma_kind_valid(const struct ckpt_vma* rec, const char* path) {
+    bool shared = rec->flags & MAP_SHARED;
+    bool anonymous = rec->flags & MAP_ANONYMOUS;
+
+    if (rec->how != VMA_HOST_FILE && rec->file)
+        return false;
+    switch (rec->how) {
+        case 0:
+            return true;
+        case VMA_FROM_FILE:
+            return !shared && path;
+        case VMA_SHARED:
+            return shared;
+        case VMA_HOST_FILE:
+            return !shared && !anonymous && (rec->flags & MAP_PRIVATE) && path;
+        default:
+            return false;
+    }
+}
+
 static int restore_vma(pal_handle_t* ch, const uint8_t* payload, uint64_t length,
-                       struct pending_vma* pending) {
+                       struct pending_vma* pending, struct received_files* files) {
     struct ckpt_vma rec;
     const char* path = record_path(payload, length, sizeof(rec));
     long ret;
@@ -574,12 +813,28 @@ static int restore_vma(pal_handle_t* ch, const uint8_t* payload, uint64_t length
     if (!path && length != sizeof(rec) + 1)
         return corrupt("mapping record");
     memcpy(&rec, payload, sizeof(rec));
+    if (rec.zero)
+        return corrupt("mapping record");
     if ((rec.start | rec.end) & (PAGE_SIZE - 1) || rec.end <= rec.start)
         return corrupt("mapping range");
-    if ((rec.how & ~(VMA_FROM_FILE | VMA_SHARED)) || rec.how == (VMA_FROM_FILE | VMA_SHARED) ||
-        ((rec.how & VMA_SHARED) && !(rec.flags & MAP_SHARED)))
+    if (!vma_kind_valid(&rec, path))
         return corrupt("mapping kind");
-    if (rec.how & VMA_SHARED) {
+    if (rec.name >= VMA_NAMES)
+        return corrupt("mapping name");
+    if (rec.how == VMA_HOST_FILE) {
+        struct libos_file* file;
+        ret = received_file(ch, &rec, path, files, &file);
+        if (ret < 0)
+            return (int)ret;
+        /* Writable until the pages are in, as anonymous memory below. */
+        ret = mm_map(rec.start, rec.end - rec.start, rec.prot | PROT_READ | PROT_WRITE,
+                     rec.flags | MAP_FIXED, file, rec.offset);
+        if (ret < 0)
+            log_error("fork: cannot map '%s' again in the child: %s", vfs_file_path(file),
+                      errstr((int)ret));
+        else
+            *pending = (struct pending_vma){rec.start, rec.end, rec.prot};
+    } else if (rec.how & VMA_SHARED) {
         ret = restore_shared_vma(ch, &rec, path);
         pending->start = pending->end = 0;
     } else if (rec.how & VMA_FROM_FILE) {
@@ -669,7 +924,8 @@ int checkpoint_read(pal_handle_t* ch, struct pal_context* ctx, uint64_t* fs_base
     struct restored_fd* fds = calloc(1024, sizeof(*fds));
     size_t fd_count = 0;
     struct pending_vma vma = {0, 0, 0};
-    bool have_thread = false, have_process = false;
+    struct received_files files = {NULL, 0, 0};
+    bool have_thread = false, have_process = false, have_rewrite = false;
     int ret = channel_read_all(ch, header, sizeof(header));
 
     if (!fds)
@@ -691,7 +947,8 @@ int checkpoint_read(pal_handle_t* ch, struct pal_context* ctx, uint64_t* fs_base
             goto out;
         bool needs_process = head.type != RECORD_MANIFEST && head.type != RECORD_PROCESS;
         if ((head.type == RECORD_PROCESS && !g_process.manifest) ||
-            (needs_process && !have_process)) {
+            (needs_process && !have_process) ||
+            (have_rewrite && (head.type == RECORD_VMA || head.type == RECORD_PAGES))) {
             free(payload);
             ret = corrupt("records out of order");
             goto out;
@@ -729,7 +986,17 @@ int checkpoint_read(pal_handle_t* ch, struct pal_context* ctx, uint64_t* fs_base
                 ret = restore_fd(ch, payload, head.length, fds, &fd_count, 1024);
                 break;
             case RECORD_VMA:
-                ret = restore_vma(ch, payload, head.length, &vma);
+                ret = restore_vma(ch, payload, head.length, &vma, &files);
+                break;
+            case RECORD_REWRITE:
+                if (have_rewrite) {
+                    ret = corrupt("second rewriting record");
+                    break;
+                }
+                have_rewrite = true;
+                ret = rewrite_import(payload, head.length);
+                if (ret == -EPROTO)
+                    ret = corrupt("rewriting state that does not fit the memory");
                 break;
             case RECORD_PAGES:
                 ret = vma.end ? restore_pages(ch, head.length, &vma)
@@ -752,5 +1019,8 @@ out:
     for (size_t i = 0; i < fd_count; i++)
         vfs_file_put(fds[i].file);
     free(fds);
+    for (size_t i = 0; i < files.count; i++)
+        vfs_file_put(files.files[i]);
+    free(files.files);
     return ret;
 }

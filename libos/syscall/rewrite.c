@@ -17,8 +17,13 @@
  * - Pages shared by several processes: only private file mappings are patched; a write to
  *   them gives this process its own copy. Shared mappings and anonymous memory (JIT code,
  *   which may be rewritten or moved by its owner) keep trapping.
- * - Forked children inherit patched code and stub pages with the rest of their memory;
- *   execve drops both (rewrite_forget).
+ * - Forked children inherit patched code, stub pages and this table, copied together under
+ *   the lock (rewrite_export), so none of them is caught in the middle of a patch. The child
+ *   checks each stub page and each site against its own memory (rewrite_import): a site whose
+ *   code came back as built (mapped from a file again) is forgotten and its stub reused, one
+ *   whose code is neither keeps its stub out of use; the child then frees stubs of code it
+ *   unmaps and patches new sites in the stub space the parent had not used. execve drops
+ *   code, stubs and table (rewrite_forget).
  * - munmap or mprotect of a patched page by the app needs nothing: the stubs only jump back.
  * - Readers of their own code (including through /proc/self/mem) see the jmp: a known
  *   difference from Linux.
@@ -493,6 +498,200 @@ void rewrite_forget(void) {
     g_rw.page_count = 0;
     g_rw.free_count = 0;
     rw_unlock();
+}
+
+/* ---- fork: the child takes the table over ------------------------------------------------- */
+
+struct export_head {
+    uint32_t pages, sites, free, zero;
+};
+
+struct export_page {
+    uint64_t base;
+    uint32_t used, zero;
+};
+
+struct export_site {
+    uint64_t site, state;
+};
+
+/* Refused sites beyond this many are left out (the child looks at them again); patched ones
+ * are bounded by the stubs there can be. */
+#define MAX_EXPORTED_SITES 32768
+_Static_assert(sizeof(struct export_head) + MAX_STUB_PAGES * sizeof(struct export_page) +
+                       MAX_EXPORTED_SITES * sizeof(struct export_site) +
+                       MAX_FREE_STUBS * sizeof(uint64_t) <=
+                   REWRITE_STATE_MAX,
+               "the largest table fits its record");
+_Static_assert(MAX_STUB_PAGES * (STUB_PAGE_SIZE / STUB_SIZE) <= MAX_EXPORTED_SITES,
+               "every patched site is exported");
+
+int rewrite_export(uint8_t** out, size_t* size) {
+    struct export_head head = {g_rw.page_count, 0, g_rw.free_count, 0};
+    size_t live = 0, pos = 0;
+    uint64_t site;
+    void* state;
+
+    while (u64map_next(&g_rw.sites, &pos, &site, &state))
+        live += SITE_STATE(state) != SITE_REFUSED;
+    head.sites = (uint32_t)u64map_count(&g_rw.sites);
+    if (head.sites > MAX_EXPORTED_SITES)
+        head.sites = MAX_EXPORTED_SITES;
+    size_t refused_room = head.sites - live;
+
+    size_t total = sizeof(head) + head.pages * sizeof(struct export_page) +
+                   head.sites * sizeof(struct export_site) + head.free * sizeof(uint64_t);
+    uint8_t* buf = malloc(total);
+    if (!buf)
+        return -ENOMEM;
+    memcpy(buf, &head, sizeof(head));
+    struct export_page* pages = (struct export_page*)(buf + sizeof(head));
+    for (size_t i = 0; i < head.pages; i++)
+        pages[i] = (struct export_page){g_rw.pages[i].base, g_rw.pages[i].used, 0};
+    struct export_site* sites = (struct export_site*)(pages + head.pages);
+    size_t n = 0;
+    pos = 0;
+    while (n < head.sites && u64map_next(&g_rw.sites, &pos, &site, &state)) {
+        if (SITE_STATE(state) == SITE_REFUSED) {
+            if (!refused_room)
+                continue;
+            refused_room--;
+        }
+        sites[n++] = (struct export_site){site, (uintptr_t)state};
+    }
+    memcpy(sites + head.sites, g_rw.free_stubs, head.free * sizeof(uint64_t));
+    *out = buf;
+    *size = total;
+    return 0;
+}
+
+static bool stub_inherited(uint64_t stub, size_t size) {
+    for (size_t i = 0; i < g_rw.page_count; i++) {
+        const struct stub_page* p = &g_rw.pages[i];
+        if (stub >= p->base + STUB_FIRST_SLOT && stub + size <= p->base + p->used &&
+            !(stub & (STUB_SIZE - 1)))
+            return true;
+    }
+    return false;
+}
+
+/* A stub page of the parent must be a page of its own in the child, mapped as stubs are. */
+static bool stub_page_valid(const struct export_page* p) {
+    struct mm_region r;
+    bool ok;
+
+    if ((p->base & (STUB_PAGE_SIZE - 1)) || p->zero || p->used < STUB_FIRST_SLOT ||
+        p->used > STUB_PAGE_SIZE || (p->used & (STUB_SIZE - 1)))
+        return false;
+    for (size_t i = 0; i < g_rw.page_count; i++) {
+        if (g_rw.pages[i].base == p->base)
+            return false;
+    }
+    if (mm_lookup(p->base, STUB_PAGE_SIZE, &r) < 0)
+        return false;
+    ok = !r.file && (r.flags & MAP_PRIVATE) && r.prot == (PROT_READ | PROT_EXEC);
+    vfs_file_put(r.file);
+    return ok;
+}
+
+enum site_bytes { BYTES_OTHER, BYTES_ORIGINAL, BYTES_PATCHED };
+
+/* What the child's code at a site holds: the jump to stub, the instructions as built, or
+ * anything else (the app wrote over it, or the page is not readable). */
+static enum site_bytes site_bytes(uint64_t site, bool go, uint64_t stub) {
+    uint64_t start = go ? site : site - 5;
+    size_t size = go ? GO_SITE_SIZE : 7;
+    const uint8_t* p = (const uint8_t*)start;
+    uint32_t rel;
+
+    if (site < 5 || !mm_is_accessible(start, size, PROT_READ))
+        return BYTES_OTHER;
+    if (go) {
+        memcpy(&rel, p + 4, sizeof(rel));
+        if (p[0] == 0xeb && p[1] == 0x01 && p[2] == 0xcc && p[3] == 0xe9 &&
+            site + GO_SITE_SIZE + (int32_t)rel == stub)
+            return BYTES_PATCHED;
+        return go_site_bytes(p) ? BYTES_ORIGINAL : BYTES_OTHER;
+    }
+    memcpy(&rel, p + 1, sizeof(rel));
+    if (p[5] != 0x0f || p[6] != 0x05)
+        return BYTES_OTHER;
+    if (p[0] == 0xe9 && start + 5 + (int32_t)rel == stub)
+        return BYTES_PATCHED;
+    return p[0] == 0xb8 ? BYTES_ORIGINAL : BYTES_OTHER;
+}
+
+/* A patched site whose code came back as built (read from a file again) is forgotten, and its
+ * stub, which nothing jumps to, is free; one whose code is neither keeps its stub out of use. */
+static int import_site(const struct export_site* e) {
+    uintptr_t state = e->state;
+    bool go = state & SITE_GO;
+    uint64_t stub = SITE_STUB(state);
+    size_t size = go ? GO_STUB_SIZE : STUB_SIZE;
+
+    if (state == SITE_REFUSED)
+        return u64map_put(&g_rw.sites, e->site, (void*)state);
+    if ((state & 31) != (SITE_PATCHED | (go ? SITE_GO : 0)) || !stub_inherited(stub, size))
+        return -EPROTO;
+    switch (site_bytes(e->site, go, stub)) {
+        case BYTES_PATCHED:
+            return u64map_put(&g_rw.sites, e->site, (void*)state);
+        case BYTES_ORIGINAL:
+            for (size_t part = 0; part < size && g_rw.free_count < MAX_FREE_STUBS;
+                 part += STUB_SIZE)
+                g_rw.free_stubs[g_rw.free_count++] = stub + part;
+            break;
+        case BYTES_OTHER:
+            break;
+    }
+    return 0;
+}
+
+int rewrite_import(const uint8_t* data, size_t size) {
+    struct export_head head;
+    uint64_t entry = pal_fast_entry_address();
+    int ret = 0;
+
+    if (size < sizeof(head))
+        return -EPROTO;
+    memcpy(&head, data, sizeof(head));
+    if (head.zero || head.pages > MAX_STUB_PAGES || head.sites > MAX_EXPORTED_SITES ||
+        head.free > MAX_FREE_STUBS ||
+        size != sizeof(head) + head.pages * sizeof(struct export_page) +
+                    head.sites * sizeof(struct export_site) + head.free * sizeof(uint64_t))
+        return -EPROTO;
+    const uint8_t* cursor = data + sizeof(head);
+
+    rw_lock();
+    for (uint32_t i = 0; i < head.pages && ret == 0; i++, cursor += sizeof(struct export_page)) {
+        struct export_page p;
+        memcpy(&p, cursor, sizeof(p));
+        if (!stub_page_valid(&p)) {
+            ret = -EPROTO;
+            break;
+        }
+        /* Each stub jumps through the fast entry's address at the start of its page. */
+        if (memcmp((const void*)p.base, &entry, sizeof(entry)))
+            ret = pal_code_write(p.base, &entry, sizeof(entry));
+        g_rw.pages[g_rw.page_count++] = (struct stub_page){p.base, p.used};
+    }
+    for (uint32_t i = 0; i < head.sites && ret == 0; i++, cursor += sizeof(struct export_site)) {
+        struct export_site e;
+        memcpy(&e, cursor, sizeof(e));
+        ret = import_site(&e);
+    }
+    for (uint32_t i = 0; i < head.free && ret == 0; i++, cursor += sizeof(uint64_t)) {
+        uint64_t stub;
+        memcpy(&stub, cursor, sizeof(stub));
+        if (!stub_inherited(stub, STUB_SIZE))
+            ret = -EPROTO;
+        else if (g_rw.free_count < MAX_FREE_STUBS)
+            g_rw.free_stubs[g_rw.free_count++] = stub;
+    }
+    if (ret == 0)
+        log_debug("fork: %lu syscall sites inherited", u64map_count(&g_rw.sites));
+    rw_unlock();
+    return ret;
 }
 
 void rewrite_report(void) {

@@ -45,6 +45,14 @@ uint64_t rewrite_breakpoint_resume(uint64_t addr);
 void rewrite_forget_range(uint64_t start, uint64_t end);
 void rewrite_lock(void);
 void rewrite_unlock(void);
+/* fork: the site table and the stub pages, as a record of at most REWRITE_STATE_MAX bytes for
+ * the child (malloc'd). The caller holds rewrite_lock from before it copies the code and stub
+ * pages until this returns, so that the child gets one consistent picture of them. */
+#define REWRITE_STATE_MAX (1 << 20)
+int rewrite_export(uint8_t** out, size_t* size);
+/* In the child, after its memory is in place: takes the parent's record over, checking each
+ * stub page and stub against the child's memory. -EPROTO for a record that does not fit it. */
+int rewrite_import(const uint8_t* data, size_t size);
 /* execve: the patched code and the stub pages are gone with the old image. */
 void rewrite_forget(void);
 /* Prints, at log level debug, what was patched and where syscalls still trapped. */

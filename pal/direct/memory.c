@@ -63,7 +63,9 @@ int pal_mem_protect(void* addr, size_t size, int prot) {
 }
 
 /* The host's page table, through /proc/self/pagemap: a page that is neither present nor
- * swapped out has never been touched. Opened once per process, on first use. */
+ * swapped out has never been touched; a present one that is not anonymous is the page cache's
+ * (the file's own bytes); a written page of a private file mapping is an anonymous copy.
+ * Opened once per process, on first use. */
 static long pagemap_fd(void) {
     static long fd = -1;
     long cur = __atomic_load_n(&fd, __ATOMIC_ACQUIRE);
@@ -84,8 +86,17 @@ static long pagemap_fd(void) {
 
 #define PAGEMAP_PRESENT (1ULL << 63)
 #define PAGEMAP_SWAPPED (1ULL << 62)
+#define PAGEMAP_FILE    (1ULL << 61)
 
-int pal_mem_touched(const void* addr, size_t count, uint8_t* touched) {
+static uint8_t page_kind_of(uint64_t entry) {
+    if (entry & PAGEMAP_SWAPPED)
+        return PAL_PAGE_OWN;
+    if (!(entry & PAGEMAP_PRESENT))
+        return PAL_PAGE_UNTOUCHED;
+    return (entry & PAGEMAP_FILE) ? PAL_PAGE_FILE : PAL_PAGE_OWN;
+}
+
+int pal_mem_page_kinds(const void* addr, size_t count, uint8_t* kinds) {
     uint64_t entries[256];
     uint64_t page = (uint64_t)addr / PAL_PAGE_SIZE;
     long fd = pagemap_fd();
@@ -98,13 +109,13 @@ int pal_mem_touched(const void* addr, size_t count, uint8_t* touched) {
                           : HOST_SYSCALL4(__NR_pread64, fd, entries, n * sizeof(uint64_t),
                                           (page + done) * sizeof(uint64_t));
         if (got <= 0 || got % sizeof(uint64_t)) {
-            /* Cannot tell: every page may hold data. */
-            memset(touched + done, 1, count - done);
+            /* Cannot tell: every page may hold data of its own. */
+            memset(kinds + done, PAL_PAGE_OWN, count - done);
             return 0;
         }
         n = (size_t)got / sizeof(uint64_t);
         for (size_t i = 0; i < n; i++)
-            touched[done + i] = (entries[i] & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED)) != 0;
+            kinds[done + i] = page_kind_of(entries[i]);
         done += n;
     }
     return 0;

@@ -44,10 +44,18 @@ int pal_mem_zero_pages(void* addr, size_t size);
  * (MAP_SHARED|MAP_ANONYMOUS): pal_stream_map with PAL_MAP_SHARED maps it, pal_stream_truncate
  * resizes it, and a copy of the handle sent to another process maps the same memory. */
 int pal_mem_shared_open(uint64_t size, pal_handle_t** out);
-/* For each of the count pages from addr (page-aligned, anonymous memory), sets touched[i] to 0
- * if the page was never written or read since it was mapped (it reads as zero) and to 1 if it
- * may hold data. A backend that cannot tell sets every entry to 1. */
-int pal_mem_touched(const void* addr, size_t count, uint8_t* touched);
+/* What a page of private memory holds, for a fork to send only what the child cannot map
+ * again: never touched since it was mapped (it reads as zero, or as the mapped file's bytes),
+ * the mapped file's own unmodified page, or the process's own data (written, anonymous, or
+ * swapped out). */
+enum pal_page_kind {
+    PAL_PAGE_UNTOUCHED = 0,
+    PAL_PAGE_FILE = 1,
+    PAL_PAGE_OWN = 2,
+};
+/* Sets kinds[i] for each of the count pages from addr (page-aligned). A backend that cannot
+ * tell says PAL_PAGE_OWN for every page. */
+int pal_mem_page_kinds(const void* addr, size_t count, uint8_t* kinds);
 
 /* ---- Streams: files, directories, pipes, stdio ------------------------------------------ */
 

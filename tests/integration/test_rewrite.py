@@ -74,3 +74,37 @@ def test_signals_during_syscalls_leave_registers_and_vector_state_intact(compare
     native, kern = compare(exe, args=["signals"], mounts=[exe.parent], timeout=120)
     assert "WRONG" not in kern.stdout
     assert_probe_sites(kern, syscall_path)
+
+
+def test_forked_child_runs_the_parents_rewritten_code_and_its_file_mappings(compare, sandbox,
+                                                                          syscall_path):
+    """A child forked after its parent's sites were rewritten finds the parent's code as it
+    was, gets the right results from it, patches sites of its own, maps new code where patched
+    code was and forks again; private file mappings come back with the pages the parent wrote
+    (one made read-only afterwards, as RELRO is, stays so), the file's bytes elsewhere, also
+    when the file was replaced on disk before the fork, and the same file maps again in the
+    child; a mapping rebuilt from pieces of one file starts at the right offset."""
+    exe = build(sandbox, "fork")
+    native, kern = compare(exe, args=[sandbox.work], mounts=[exe.parent])
+    assert "WRONG" not in native.stdout and "WRONG" not in kern.stdout
+    assert kern.stdout.count("status 0") == 5, kern.describe("kernite")
+
+
+def test_forked_child_does_not_trap_again_where_its_parent_was_rewritten(sandbox, run_kernite,
+                                                                         syscall_path):
+    """The child calls only sites the parent had patched (200 times each): it inherits them,
+    and only the calls its parent never made (glibc's set_robust_list after fork, exit_group)
+    still trap in it."""
+    import re
+
+    if syscall_path == "trap":
+        pytest.skip("counts rewritten sites")
+    exe = build(sandbox, "fork")
+    app = sandbox.make_manifest(exe, mounts=[exe.parent, sandbox.work], log_level="debug")
+    kern = run_kernite(app, [sandbox.work, "inherit"])
+    assert kern.returncode == 0 and "status 0" in kern.stdout, kern.describe("kernite")
+    inherited = re.search(r"fork: (\d+) syscall sites inherited", kern.stderr)
+    assert inherited and int(inherited.group(1)) >= 4, kern.describe("kernite")
+    child = re.search(r"(\d+) syscalls trapped\n(?:.*trapped \d+ times at.*\n)*"
+                      r".*process 2 exits", kern.stderr)
+    assert child and int(child.group(1)) <= 3, kern.describe("kernite")
