@@ -70,6 +70,17 @@ static long copy_loop(struct libos_file* in, int64_t* in_off, struct libos_file*
     return done ? done : ret;
 }
 
+/* Linux's rw_verify_area: a count above SSIZE_MAX, a negative offset and an end that
+ * overflows are EINVAL. Without an offset, the file's own position is left to the read or
+ * write, which checks the same (asking for it here would cost sendfile a host call). */
+static long range_check(const int64_t* off, size_t count) {
+    int64_t pos = off ? *off : 0;
+
+    if ((int64_t)count < 0 || pos < 0 || (int64_t)((uint64_t)pos + count) < 0)
+        return -EINVAL;
+    return 0;
+}
+
 static long offset_in(const int64_t* app_off, int64_t* off) {
     int ret;
 
@@ -92,6 +103,8 @@ long sys_sendfile(int out_fd, int in_fd, int64_t* app_off, size_t count) {
         goto out;
     }
     ret = offset_in(app_off, &off);
+    if (ret == 0)
+        ret = range_check(app_off ? &off : NULL, count);
     if (ret < 0)
         goto out;
     ret = copy_loop(in, app_off ? &off : NULL, out, NULL, count);
@@ -101,6 +114,41 @@ out:
     vfs_file_put(in);
     vfs_file_put(out);
     return ret;
+}
+
+/* The position a transfer starts at: *off, or the file's own. */
+static int64_t file_position(struct libos_file* f, const int64_t* off) {
+    return off ? *off : (f->ops->seek ? f->ops->seek(f, 0, SEEK_CUR) : 0);
+}
+
+/* Linux's checks between two regular files, in its order: access modes, offsets that wrap
+ * (as unsigned sums, so a negative offset is EOVERFLOW), the length cut at the end of the
+ * input, and no overlap within one file. */
+static long copy_range_checks(struct libos_file* in, const int64_t* in_off,
+                              struct libos_file* out, const int64_t* out_off, size_t* len) {
+    uint64_t pos_in = (uint64_t)file_position(in, in_off);
+    uint64_t pos_out = (uint64_t)file_position(out, out_off);
+    struct linux_stat st_in, st_out;
+    long ret;
+
+    if ((in->flags & O_ACCMODE) == O_WRONLY || (out->flags & O_ACCMODE) == O_RDONLY ||
+        (out->flags & O_APPEND))
+        return -EBADF;
+    if (pos_in + *len < pos_in || pos_out + *len < pos_out)
+        return -EOVERFLOW;
+    ret = vfs_file_stat(in, &st_in);
+    if (ret == 0)
+        ret = vfs_file_stat(out, &st_out);
+    if (ret < 0)
+        return ret;
+    if (pos_in >= (uint64_t)st_in.st_size)
+        *len = 0;
+    else if (*len > (uint64_t)st_in.st_size - pos_in)
+        *len = (uint64_t)st_in.st_size - pos_in;
+    if (st_in.st_dev == st_out.st_dev && st_in.st_ino == st_out.st_ino &&
+        pos_out + *len > pos_in && pos_out < pos_in + *len)
+        return -EINVAL;
+    return 0;
 }
 
 long sys_copy_file_range(int in_fd, int64_t* app_in_off, int out_fd, int64_t* app_out_off,
@@ -118,14 +166,18 @@ long sys_copy_file_range(int in_fd, int64_t* app_in_off, int out_fd, int64_t* ap
         ret = -EINVAL;
         goto out;
     }
+    if ((app_in_off && copy_from_app(&in_off, app_in_off, sizeof(in_off)) < 0) ||
+        (app_out_off && copy_from_app(&out_off, app_out_off, sizeof(out_off)) < 0)) {
+        ret = -EFAULT;
+        goto out;
+    }
     if (!S_ISREG(in->type) || !S_ISREG(out->type)) {
         ret = S_ISDIR(in->type) || S_ISDIR(out->type) ? -EISDIR : -EINVAL;
         goto out;
     }
-    ret = offset_in(app_in_off, &in_off);
-    if (ret == 0)
-        ret = offset_in(app_out_off, &out_off);
-    if (ret < 0)
+    ret = copy_range_checks(in, app_in_off ? &in_off : NULL, out, app_out_off ? &out_off : NULL,
+                            &len);
+    if (ret < 0 || len == 0)
         goto out;
     ret = copy_loop(in, app_in_off ? &in_off : NULL, out, app_out_off ? &out_off : NULL, len);
     if (app_in_off && copy_to_app(app_in_off, &in_off, sizeof(in_off)) < 0)
@@ -271,6 +323,8 @@ long sys_splice(int fd_in, int64_t* app_off_in, int fd_out, int64_t* app_off_out
         goto out;
     }
     ret = offset_in(in_pipe ? app_off_out : app_off_in, &off);
+    if (ret == 0)
+        ret = range_check((in_pipe ? app_off_out : app_off_in) ? &off : NULL, len);
     if (ret < 0 || len == 0)
         goto out;
     if (in_pipe)
