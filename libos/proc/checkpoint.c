@@ -112,7 +112,9 @@ struct ckpt_fd {
  * - VMA_SHARED: the host object whose handle follows the record, mapped shared;
  * - VMA_HOST_FILE: a private mapping of a host file, mapped again from the same open host file
  *   (file numbers them in order of first appearance; the handle follows the first record of
- *   each), then the process's own pages;
+ *   each), then the process's own pages. Only files the library OS does not check take this
+ *   way: a handle passes through the host, which under SGX could swap the file, and a backend
+ *   that cannot tell the file's pages from the process's own sends them all;
  * - none: anonymous memory, then its non-zero pages. */
 #define VMA_FROM_FILE 0x1
 #define VMA_SHARED    0x2
