@@ -29,11 +29,23 @@ int futex_wake(uint32_t* addr, int count, uint32_t bitset) {
     return pal_futex_wake(addr, count, bitset);
 }
 
-static int futex_check_word(const uint32_t* addr, int prot) {
+/* Without FUTEX_PRIVATE_FLAG, Linux keys the word by its page, and a read-only page of private
+ * anonymous memory has no key: EFAULT even for a wake. */
+static int futex_check_word(const uint32_t* addr, int prot, bool private_op) {
+    struct mm_region r;
+
     if ((uintptr_t)addr & 3)
         return -EINVAL;
     if (!mm_is_accessible((uint64_t)addr, sizeof(uint32_t), prot))
         return -EFAULT;
+    if (!private_op) {
+        if (mm_lookup((uint64_t)addr, sizeof(uint32_t), &r) < 0)
+            return -EFAULT;
+        if (r.file)
+            vfs_file_put(r.file);
+        else if ((r.flags & MAP_PRIVATE) && !(r.prot & PROT_WRITE))
+            return -EFAULT;
+    }
     return 0;
 }
 
@@ -69,10 +81,11 @@ static int futex_deadline(const struct linux_timespec* utime, bool relative, int
  * A wait without timeout restarts after a signal handler with SA_RESTART; one with a timeout
  * returns EINTR, as Linux does for both (it would also restart a timed wait after a stop).
  */
-static long futex_wait(uint32_t* addr, uint32_t val, int64_t deadline, int clock, uint32_t bitset) {
+static long futex_wait(uint32_t* addr, uint32_t val, int64_t deadline, int clock, uint32_t bitset,
+                       bool private_op) {
     if (!bitset)
         return -EINVAL;
-    int ret = futex_check_word(addr, PAL_PROT_READ);
+    int ret = futex_check_word(addr, PAL_PROT_READ, private_op);
     if (ret < 0)
         return ret;
     bool shared = futex_word_shared(addr);
@@ -133,7 +146,8 @@ static bool futex_op_compare(int cmp, int32_t old, int32_t cmparg) {
 
 /* FUTEX_WAKE_OP: atomically change *addr2, wake on addr, and wake on addr2 too if the old
  * value of *addr2 passes the encoded comparison. */
-static long futex_wake_op(uint32_t* addr, int wake, uint32_t* addr2, int wake2, uint32_t encoded) {
+static long futex_wake_op(uint32_t* addr, int wake, uint32_t* addr2, int wake2, uint32_t encoded,
+                          bool private_op) {
     int op = WAKE_OP_OP(encoded) & ~FUTEX_OP_OPARG_SHIFT;
     int cmp = WAKE_OP_CMP(encoded);
     int32_t oparg = WAKE_OP_OPARG(encoded);
@@ -143,9 +157,9 @@ static long futex_wake_op(uint32_t* addr, int wake, uint32_t* addr2, int wake2, 
         return -ENOSYS;
     if (WAKE_OP_SHIFT(encoded))
         oparg = 1 << (oparg & 31); /* Linux masks an out-of-range shift the same way */
-    int ret = futex_check_word(addr, PAL_PROT_READ);
+    int ret = futex_check_word(addr, PAL_PROT_READ, private_op);
     if (ret == 0)
-        ret = futex_check_word(addr2, PAL_PROT_READ | PAL_PROT_WRITE);
+        ret = futex_check_word(addr2, PAL_PROT_READ | PAL_PROT_WRITE, private_op);
     if (ret < 0)
         return ret;
 
@@ -167,12 +181,12 @@ static long futex_wake_op(uint32_t* addr, int wake, uint32_t* addr2, int wake2, 
 }
 
 static long futex_requeue(uint32_t* addr, int wake, uint32_t* addr2, int requeue,
-                          const uint32_t* expected) {
+                          const uint32_t* expected, bool private_op) {
     if (wake < 0 || requeue < 0)
         return -EINVAL;
-    int ret = futex_check_word(addr, PAL_PROT_READ);
+    int ret = futex_check_word(addr, PAL_PROT_READ, private_op);
     if (ret == 0)
-        ret = futex_check_word(addr2, PAL_PROT_READ);
+        ret = futex_check_word(addr2, PAL_PROT_READ, private_op);
     if (ret < 0)
         return ret;
     /* One kind for both words, as Linux has: that of the word the waiters sleep on. */
@@ -184,6 +198,7 @@ static long futex_requeue(uint32_t* addr, int wake, uint32_t* addr2, int requeue
 long sys_futex(uint32_t* uaddr, int op, uint32_t val, const struct linux_timespec* utime,
                uint32_t* uaddr2, uint32_t val3) {
     int cmd = op & FUTEX_CMD_MASK;
+    bool private_op = op & FUTEX_PRIVATE_FLAG;
     bool realtime = op & FUTEX_CLOCK_REALTIME;
     int clock = realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC;
     /* For the requeue and wake-op commands the timeout argument carries a count. */
@@ -191,7 +206,8 @@ long sys_futex(uint32_t* uaddr, int op, uint32_t val, const struct linux_timespe
     int64_t deadline;
     long ret;
 
-    if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
+    /* Linux takes the clock flag with FUTEX_WAIT_BITSET only (and the PI waits). */
+    if (realtime && cmd != FUTEX_WAIT_BITSET)
         return -ENOSYS;
 
     switch (cmd) {
@@ -202,23 +218,28 @@ long sys_futex(uint32_t* uaddr, int op, uint32_t val, const struct linux_timespe
             ret = futex_deadline(utime, cmd == FUTEX_WAIT, clock, &deadline);
             if (ret < 0)
                 return ret;
-            return futex_wait(uaddr, val, deadline, clock, val3);
+            return futex_wait(uaddr, val, deadline, clock, val3, private_op);
         case FUTEX_WAKE:
             val3 = FUTEX_BITSET_MATCH_ANY;
             /* fall through */
         case FUTEX_WAKE_BITSET:
             if (!val3)
                 return -EINVAL;
-            ret = futex_check_word(uaddr, PAL_PROT_READ);
+            /* A private wake never touches the word: Linux wakes nobody at an address of the
+             * user half that is not mapped, and so does this, without asking the host. */
+            if (private_op && !((uintptr_t)uaddr & 3) && (uint64_t)uaddr < LINUX_TASK_SIZE &&
+                !mm_is_accessible((uint64_t)uaddr, sizeof(uint32_t), PAL_PROT_READ))
+                return 0;
+            ret = futex_check_word(uaddr, PAL_PROT_READ, private_op);
             if (ret < 0)
                 return ret;
             return futex_wake(uaddr, (int)val, val3);
         case FUTEX_REQUEUE:
-            return futex_requeue(uaddr, (int)val, uaddr2, val2, NULL);
+            return futex_requeue(uaddr, (int)val, uaddr2, val2, NULL, private_op);
         case FUTEX_CMP_REQUEUE:
-            return futex_requeue(uaddr, (int)val, uaddr2, val2, &val3);
+            return futex_requeue(uaddr, (int)val, uaddr2, val2, &val3, private_op);
         case FUTEX_WAKE_OP:
-            return futex_wake_op(uaddr, (int)val, uaddr2, val2, val3);
+            return futex_wake_op(uaddr, (int)val, uaddr2, val2, val3, private_op);
         default:
             /* Priority-inheritance futexes (FUTEX_LOCK_PI and the rest) are not implemented. */
             return -ENOSYS;
