@@ -90,6 +90,8 @@ long sys_prctl(int option, uint64_t arg2, uint64_t arg3, uint64_t arg4, uint64_t
             g_prctl.no_new_privs = 1;
             return 0;
         case PR_GET_NO_NEW_PRIVS:
+            if (arg2 || arg3 || arg4 || arg5)
+                return -EINVAL;
             return g_prctl.no_new_privs;
         case PR_SET_CHILD_SUBREAPER:
             g_prctl.child_subreaper = arg2 != 0;
