@@ -16,7 +16,10 @@ def syscall_args(tmp_path_factory):
                            tmp_path_factory.mktemp("hostile"))
 
 
-@pytest.mark.parametrize("group", ["mm", "iov", "epoll", "wait", "pgrp", "poll", "signals", "prctl"])
+GROUPS = ["mm", "iov", "epoll", "wait", "pgrp", "poll", "signals", "prctl"]
+
+
+@pytest.mark.parametrize("group", GROUPS)
 def test_bad_arguments_get_linux_errors(compare, syscall_args, group):
     native, kern = compare(syscall_args, args=[group], mounts=[syscall_args.parent],
                            timeout=TIMEOUT)
