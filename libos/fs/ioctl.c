@@ -89,6 +89,9 @@ static long ioctl_pgrp(struct libos_file* f, unsigned int request, uint64_t arg)
     }
     if (copy_from_app(&pgrp, (const void*)arg, sizeof(pgrp)) < 0)
         return -EFAULT;
+    ret = process_tty_access(/*write=*/true); /* from a background group: SIGTTOU */
+    if (ret < 0)
+        return ret;
     return process_tty_set_foreground(pgrp);
 }
 

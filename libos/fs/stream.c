@@ -93,7 +93,14 @@ static int stream_sync(struct libos_file* f) {
     return pal_stream_flush(f->handle);
 }
 
+/* Changing the terminal's settings from a background group meets job control as a write does
+ * under TOSTOP, whatever TOSTOP says. */
 static int stream_ioctl(struct libos_file* f, unsigned int request, uint64_t arg) {
+    if (stream_is_tty(f) && (request == TCSETS || request == TCSETSW || request == TCSETSF)) {
+        int ret = process_tty_access(/*write=*/true);
+        if (ret < 0)
+            return ret;
+    }
     return pal_stream_ioctl(f->handle, request, (void*)arg);
 }
 

@@ -90,13 +90,14 @@ def test_ctrl_z_in_interactive_bash_stops_the_job_and_jobs_bg_fg_kill_work(sandb
     assert kern.stdout == native.stdout, report
 
 
-def test_background_group_gets_sigttin_on_read_and_sigttou_on_write_under_tostop(
+def test_background_group_gets_sigttin_on_read_and_sigttou_on_write_or_tcsetattr(
         sandbox, tmp_path):
     exe = build_c_program(PROC / "ttyjobs.c", tmp_path)
     app = sandbox.make_manifest(exe, mounts=[tmp_path])
     native, kern, report = on_terminal(sandbox, [], [exe], [app])
     assert "read in the background: stopped by Stopped (tty input)" in native.stdout, report
     assert "write with TOSTOP: stopped by Stopped (tty output)" in native.stdout, report
+    assert "tcsetattr in the background: stopped by Stopped (tty output)" in native.stdout, report
     assert "done" in native.stdout, report
     assert kern.stdout == native.stdout, report
 

@@ -64,6 +64,17 @@ static void writer(void) {
     say("background write\n");
 }
 
+static void settings_changer(void) {
+    struct termios tio;
+    tcgetattr(0, &tio);
+    _exit(tcsetattr(0, TCSANOW, &tio) == 0 ? 0 : 7);
+}
+
+static void settings_changer_ignoring(void) {
+    signal(SIGTTOU, SIG_IGN);
+    settings_changer();
+}
+
 static void writer_ignoring(void) {
     signal(SIGTTOU, SIG_IGN);
     say("background write with SIGTTOU ignored\n");
@@ -99,6 +110,13 @@ int main(void) {
     pid = background(writer_ignoring);
     report("write with TOSTOP, SIGTTOU ignored", (waitpid(pid, &st, WUNTRACED), st));
     set_tostop(0);
+
+    pid = background(settings_changer);
+    report("tcsetattr in the background", (waitpid(pid, &st, WUNTRACED), st));
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    pid = background(settings_changer_ignoring);
+    report("tcsetattr with SIGTTOU ignored", (waitpid(pid, &st, WUNTRACED), st));
     say("done\n");
     return 0;
 }
