@@ -9,7 +9,8 @@
  * cannot get around it:
  * - It cannot turn dispatch off. There is no selector byte, only the gate's address range, and
  *   its own prctl is dispatched like every other call: the library OS refuses
- *   PR_SET_SYSCALL_USER_DISPATCH.
+ *   PR_SET_SYSCALL_USER_DISPATCH. Nor can it put code in the range: the gate lies in the
+ *   Kernite image, which the library OS does not let the app map over.
  * - Dispatch is per host thread and cleared by execve, so the PAL turns it on in every host
  *   thread it creates before that thread runs anything else, and at the start of every host
  *   process. The app makes no host thread or process itself: its clone, fork, vfork and execve

@@ -3,6 +3,7 @@ chosen (KERNITE_SYSCALL_FILTER=seccomp) or when the kernel refuses dispatch. Eit
 syscall instruction of the app reaches the library OS, in every thread and process, and the app
 cannot turn the catching off."""
 
+import ctypes
 import re
 
 import pytest
@@ -11,6 +12,10 @@ from conftest import BASE_ENV, DATA, FILTER_SWITCH, KERNITE, build_c_program, ru
 
 FILTERS = ["dispatch", "seccomp"]
 SIGSYS = 31
+
+# prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF) succeeds where the kernel has it.
+HAS_DISPATCH = ctypes.CDLL(None, use_errno=True).prctl(59, 0, 0, 0, 0) == 0
+needs_dispatch = pytest.mark.skipif(not HAS_DISPATCH, reason="no Syscall User Dispatch here")
 
 # "where: raw getpid P getppid Q, glibc getpid P2 getppid Q2"
 REPORT = re.compile(r"^(.+): raw getpid (-?\d+) getppid (-?\d+), glibc getpid (-?\d+) "
@@ -23,11 +28,14 @@ def programs(tmp_path_factory):
     return {
         "raw": build_c_program(DATA / "filter" / "raw_syscalls.c", bindir, ["-pthread"]),
         "no_dispatch": build_c_program(DATA / "filter" / "no_dispatch.c", bindir),
+        "dispatch_kernel": build_c_program(DATA / "filter" / "dispatch_kernel.c", bindir),
     }
 
 
 @pytest.fixture(params=FILTERS)
 def syscall_filter(request, monkeypatch):
+    if request.param == "dispatch" and not HAS_DISPATCH:
+        pytest.skip("no Syscall User Dispatch here")
     monkeypatch.setenv(FILTER_SWITCH, request.param)
     return request.param
 
@@ -47,6 +55,23 @@ def reports(result):
         assert (pid, ppid) == (libc_pid, libc_ppid), result.describe("kernite")
         found[where] = (int(pid), int(ppid))
     return found
+
+
+@needs_dispatch
+def test_host_kernel_dispatches_as_the_pal_expects(sandbox, programs):
+    """Natively, what the PAL builds on: the SIGSYS of a dispatched call carries the number in
+    si_syscall and in rax (rolled back, as under the seccomp trap) and the address after the
+    instruction in rip and si_call_addr; the range is compared with that address; a new thread,
+    a forked child and an execve'd program run without dispatch until they turn it on."""
+    native = run_sandboxed([programs["dispatch_kernel"]], cwd=sandbox.work, env=BASE_ENV)
+    assert native.returncode == 0 and native.stdout == (
+        "own getpid: dispatched, si_code 2, si_syscall 39, si_arch x86_64, rax 39, "
+        "rip after the instruction, si_call_addr = rip\n"
+        "syscall instruction ending at the gate's start: dispatched\n"
+        "syscall instruction ending at the gate's end (rt_sigreturn): not dispatched\n"
+        "own getpid in a new thread: not dispatched\n"
+        "own getpid in a forked child: not dispatched\n"
+        "own getpid after execve: not dispatched\n"), native.describe("native")
 
 
 def filter_in_log(result):
@@ -102,6 +127,7 @@ def test_32bit_syscall_ends_the_process_by_sigsys_with_a_reason(sandbox, program
     assert not list(sandbox.work.glob("core*")), "a core file was left"
 
 
+@needs_dispatch
 def test_dispatch_is_the_default_and_seccomp_is_used_when_chosen(sandbox, programs, monkeypatch):
     monkeypatch.delenv(FILTER_SWITCH, raising=False)
     debug = {"KERNITE_LOG_LEVEL": "debug"}
