@@ -140,7 +140,8 @@ int pal_syscall_filter_init(char** envp, const char* inherited) {
                       ret);
             return ret;
         }
-        log_debug("no Syscall User Dispatch (prctl says %d): using a seccomp filter", ret);
+        /* Not logged here: the log level is not known yet. The library OS says at log level
+         * debug which mechanism catches the app's calls. */
     }
     ret = seccomp_install();
     if (ret == 0)
