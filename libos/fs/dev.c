@@ -27,8 +27,7 @@ static long dev_pread(struct libos_file* f, void* buf, size_t size, uint64_t off
             return ret < 0 ? ret : (long)size;
         }
         default:
-            memset(buf, 0, size);
-            return (long)size;
+            return pal_user_zero(buf, size) < 0 ? -EFAULT : (long)size;
     }
 }
 

@@ -248,8 +248,7 @@ static long buffer_pread(struct libos_file* f, void* buf, size_t size, uint64_t 
     if (offset >= b->size)
         return 0;
     n = b->size - offset < size ? b->size - offset : size;
-    memcpy(buf, b->data + offset, n);
-    return (long)n;
+    return pal_user_copy(buf, b->data + offset, n) < 0 ? -EFAULT : (long)n;
 }
 
 static long buffer_seek(struct libos_file* f, int64_t offset, int whence) {

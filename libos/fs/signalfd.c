@@ -130,7 +130,8 @@ static long signalfd_read(struct libos_file* f, void* buf, size_t size) {
         if (ret < 0)
             return ret == -ERESTARTNOHAND ? -ERESTARTSYS : ret;
     }
-    memcpy(buf, infos, n * SIGINFO_SIZE);
+    if (pal_user_copy(buf, infos, n * SIGINFO_SIZE) < 0)
+        return -EFAULT; /* the signals are gone, as on Linux */
     return (long)(n * SIGINFO_SIZE);
 }
 

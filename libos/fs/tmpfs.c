@@ -226,7 +226,9 @@ static long tmpfs_pread(struct libos_file* f, void* buf, size_t size, uint64_t o
         count = n->file.size - offset;
         if (count > size)
             count = size;
-        memcpy(buf, n->file.data + offset, count);
+        /* buf is the app's: another of its threads may unmap it under the copy. */
+        if (pal_user_copy(buf, n->file.data + offset, count) < 0)
+            count = (size_t)-EFAULT;
     }
     spinlock_unlock(&o->fs->lock);
     return (long)count;
@@ -250,7 +252,10 @@ static long tmpfs_pwrite(struct libos_file* f, const void* buf, size_t size, uin
             goto out;
         }
     }
-    memcpy(n->file.data + offset, buf, size);
+    if (pal_user_copy(n->file.data + offset, buf, size) < 0) {
+        ret = -EFAULT;
+        goto out;
+    }
     n->mtime = n->ctime = now();
 out:
     spinlock_unlock(&o->fs->lock);

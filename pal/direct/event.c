@@ -87,6 +87,7 @@ static const struct {
 };
 
 extern char gate_interruptible_check[], gate_interruptible_syscall[], gate_interruptible_eintr[];
+extern char pal_user_access_start[], pal_user_access_end[], pal_user_access_fault[];
 extern void pal_signal_restorer(void);
 extern void gate_sigreturn_jump(void* ucontext) __attribute__((noreturn));
 extern long gate_syscall_interruptible(long nr, long a1, long a2, long a3, long a4, long a5,
@@ -144,6 +145,14 @@ static __attribute__((noreturn)) void end_for_foreign_syscall(int nr, uint64_t r
     pal_process_exit(128 + 31);
 }
 
+/* A fault inside pal_user_copy or pal_user_zero makes the call return -EFAULT. */
+static bool user_access_fixup(struct pal_context* ctx) {
+    if (ctx->rip < (uint64_t)pal_user_access_start || ctx->rip >= (uint64_t)pal_user_access_end)
+        return false;
+    ctx->rip = (uint64_t)pal_user_access_fault;
+    return true;
+}
+
 static void host_signal_handler(int signo, void* siginfo, void* ucontext) {
     struct host_siginfo* si = siginfo;
     struct host_ucontext* uc = ucontext;
@@ -175,6 +184,8 @@ static void host_signal_handler(int signo, void* siginfo, void* ucontext) {
         case PAL_EVENT_TRAP:
             info.addr = si->fault.addr;
             if (info.in_pal && pal_fast_handle_trap(signo, ctx))
+                return;
+            if (info.in_pal && ev == PAL_EVENT_MEMFAULT && user_access_fixup(ctx))
                 return;
             if (info.in_pal) {
                 log_error("fault (host signal %d) at %p in the library OS, address %p", signo,

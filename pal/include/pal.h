@@ -40,6 +40,11 @@ int pal_mem_unmap(void* addr, size_t size);
 int pal_mem_protect(void* addr, size_t size, int prot);
 /* Drops the contents of anonymous pages so they read back as zero. */
 int pal_mem_zero_pages(void* addr, size_t size);
+/* Copy and clear for app memory that passed an access check: another app thread may unmap or
+ * protect it before the bytes move, and then they return -EFAULT (bytes up to the fault have
+ * moved) instead of faulting in the library OS. 0 when all moved. */
+int pal_user_copy(void* dst, const void* src, size_t size);
+int pal_user_zero(void* dst, size_t size);
 /* Creates a host object of size zero-filled bytes for memory shared between processes
  * (MAP_SHARED|MAP_ANONYMOUS): pal_stream_map with PAL_MAP_SHARED maps it, pal_stream_truncate
  * resizes it, and a copy of the handle sent to another process maps the same memory. */
