@@ -183,7 +183,8 @@ static int load_elf(const char* path, bool is_interp, struct loaded_elf* out) {
                 hi = PAGE_UP(ph[i].p_vaddr + ph[i].p_memsz);
         } else if (ph[i].p_type == PT_INTERP && !is_interp && !out->interp) {
             if (ph[i].p_filesz < 2 || ph[i].p_filesz > MAX_INTERP_PATH ||
-                ph[i].p_offset + ph[i].p_filesz > (uint64_t)st.st_size) {
+                ph[i].p_offset > (uint64_t)st.st_size ||
+                ph[i].p_filesz > (uint64_t)st.st_size - ph[i].p_offset) {
                 ret = elf_error(path, "bad interpreter path", -ENOEXEC);
                 goto out;
             }
@@ -195,7 +196,11 @@ static int load_elf(const char* path, bool is_interp, struct loaded_elf* out) {
             ret = read_exact(file, out->interp, ph[i].p_filesz, ph[i].p_offset);
             if (ret < 0)
                 goto out;
-            out->interp[ph[i].p_filesz] = '\0';
+            /* Linux refuses a path that does not end in its NUL (ENOEXEC). */
+            if (out->interp[ph[i].p_filesz - 1] != '\0') {
+                ret = elf_error(path, "interpreter path not NUL-terminated", -ENOEXEC);
+                goto out;
+            }
         }
     }
 
