@@ -319,7 +319,7 @@ static uint64_t cpuid_edx_leaf1(void) {
 }
 
 static int push_bytes(uint64_t* sp, uint64_t floor, const void* data, size_t size) {
-    if (*sp - floor < size)
+    if (*sp < floor || *sp - floor < size)
         return -E2BIG;
     *sp -= size;
     memcpy((void*)*sp, data, size);
@@ -398,12 +398,12 @@ static int build_stack(const struct loaded_elf* exe, const struct loaded_elf* in
         {AT_NULL, 0},
     };
     size_t words = 1 + argc + 1 + envc + 1 + sizeof(auxv) / sizeof(uint64_t);
-    sp -= words * sizeof(uint64_t);
-    sp &= ~15UL;
-    if (sp < floor) {
+    if (sp < floor || sp - floor < words * sizeof(uint64_t) + 15) {
         ret = -E2BIG;
         goto out;
     }
+    sp -= words * sizeof(uint64_t);
+    sp &= ~15UL;
 
     uint64_t* w = (uint64_t*)sp;
     *w++ = argc;
@@ -422,6 +422,9 @@ out:
 }
 
 static int map_stack(uint64_t size, uint64_t* lo, uint64_t* hi) {
+    size = PAGE_UP(size);
+    if (!size)
+        return -ENOMEM;
     long addr = mm_map(0, size, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, NULL, 0);
     if (addr < 0)
@@ -541,8 +544,12 @@ int loader_load(const char* path, char** argv, char** envp, struct pal_context* 
     if (ret < 0)
         goto out;
     ret = map_stack(stack_size, &stack_lo, &stack_hi);
-    if (ret < 0)
+    if (ret < 0) {
+        snprintf(g_load_error, sizeof(g_load_error),
+                 "'%s': no stack of %lu bytes (sys.stack.size): %s", path, stack_size,
+                 errstr(ret));
         goto out;
+    }
     uint64_t vdso = 0;
     ret = vdso_map(rewrite_enabled(), &vdso);
     if (ret < 0)
@@ -551,7 +558,9 @@ int loader_load(const char* path, char** argv, char** envp, struct pal_context* 
                       stack_hi, &sp);
     if (ret < 0) {
         snprintf(g_load_error, sizeof(g_load_error),
-                 "arguments and environment do not fit the stack of %lu bytes", stack_size);
+                 "'%s': arguments and environment do not fit the stack of %lu bytes "
+                 "(sys.stack.size)",
+                 path, stack_size);
         goto out;
     }
 
