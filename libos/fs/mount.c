@@ -1,5 +1,7 @@
 /* The mount table: the manifest's mounts plus /proc and /dev, and start-up of the VFS. */
+#include "errstr.h"
 #include "manifest.h"
+#include "toml.h"
 #include "vfs.h"
 
 #define MOUNT_MAX 64
@@ -129,11 +131,11 @@ static int mount_add(const char* path, const struct vfs_fs_ops* ops, const char*
     ret = ops->mount(m, host_path);
     if (ret < 0) {
         if (host_path)
-            log_error("%s:%d:%d: cannot mount host path '%s' at '%s': error %d", file, pos.line,
-                      pos.col, host_path, canon, -ret);
+            log_error("%s:%d:%d: cannot mount host path '%s' at '%s': %s", file, pos.line,
+                      pos.col, host_path, canon, errstr(-ret));
         else
-            log_error("%s:%d:%d: cannot mount %s at '%s': error %d", file, pos.line, pos.col,
-                      ops->type, canon, -ret);
+            log_error("%s:%d:%d: cannot mount %s at '%s': %s", file, pos.line, pos.col,
+                      ops->type, canon, errstr(-ret));
         free(canon);
         return ret;
     }
@@ -199,7 +201,11 @@ int vfs_init(const struct manifest* mf) {
 
     ret = vfs_cwd_set(mf->start_dir ? mf->start_dir : "/");
     if (ret < 0) {
-        log_error("%s: fs.start_dir '%s': error %d", mf->file, mf->start_dir, -ret);
+        /* Where fs.start_dir is written, or the root mount's line when it is the default. */
+        const struct toml_value* at = toml_get_path(mf->root, "fs.start_dir");
+        struct toml_pos pos = at ? at->pos : mf->root_mount.pos;
+        log_error("%s:%d:%d: key 'fs.start_dir': cannot enter '%s' (in the mounts given): %s",
+                  mf->file, pos.line, pos.col, mf->start_dir ? mf->start_dir : "/", errstr(-ret));
         return ret;
     }
     return open_stdio();

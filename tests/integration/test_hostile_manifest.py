@@ -38,6 +38,11 @@ def test_stack_too_small_for_the_arguments_is_an_error_not_a_fault(sandbox, size
     assert_one_line_error(result, "sys.stack.size", "/usr/bin/true")
 
 
+def test_start_dir_missing_from_the_root_names_key_and_reason(sandbox):
+    result = run_with(sandbox, "fs.root = {}", drop=("fs.root",))
+    assert_one_line_error(result, "fs.start_dir", "No such file or directory")
+
+
 @pytest.mark.parametrize("value", [
     b"[" * 100000 + b"]" * 100000,
     b"{a=" * 20000 + b"1" + b"}" * 20000,
