@@ -136,6 +136,10 @@ static long local_ctl(struct epoll_state* st, int op, int fd, struct libos_file*
     return ret;
 }
 
+bool epoll_is_instance(const struct libos_file* f) {
+    return f->ops == &epoll_ops;
+}
+
 static struct libos_file* epoll_get(int epfd, long* err) {
     struct libos_file* f = fd_get(epfd);
 

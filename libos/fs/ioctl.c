@@ -2,6 +2,7 @@
 #include <asm/ioctls.h>
 #include <asm/termbits.h>
 
+#include "poll.h"
 #include "vfs.h"
 
 /* Terminal requests passed to the host, with the size and direction of their argument. */
@@ -50,25 +51,47 @@ static long ioctl_fioasync(struct libos_file* f, uint64_t arg) {
     return 0;
 }
 
-/* Bytes left to read: the host knows for its streams, the file size tells for the rest. */
+/* Bytes left to read: the host knows for the files and streams it holds, the size tells for
+ * the library OS's own regular files (negative past the end, as on Linux); other files have
+ * no answer and say so before the pointer is looked at. */
 static long ioctl_fionread(struct libos_file* f, uint64_t arg) {
     struct linux_stat st;
     int n;
     long ret;
 
-    if (!mm_is_accessible(arg, sizeof(int), PROT_WRITE))
-        return -EFAULT;
-    if (f->handle && f->ops->ioctl)
+    bool answers = S_ISREG(f->type) || S_ISFIFO(f->type) || S_ISSOCK(f->type) ||
+                   S_ISCHR(f->type);
+
+    if (answers && f->handle && f->ops->ioctl) {
+        if (!mm_is_accessible(arg, sizeof(int), PROT_WRITE))
+            return -EFAULT;
         return f->ops->ioctl(f, FIONREAD, arg);
+    }
     if (!S_ISREG(f->type))
-        return -ENOTTY;
+        return epoll_is_instance(f) ? -EINVAL : -ENOTTY;
     ret = vfs_file_stat(f, &st);
     if (ret < 0)
         return ret;
     spinlock_lock(&f->lock);
-    n = (uint64_t)st.st_size > f->offset ? (int)((uint64_t)st.st_size - f->offset) : 0;
+    n = (int)((uint64_t)st.st_size - f->offset);
     spinlock_unlock(&f->lock);
     return copy_to_app((void*)arg, &n, sizeof(n));
+}
+
+/* What a regular file, directory or symlink takes on disk (Linux's inode_get_bytes), as a
+ * 64-bit value. */
+static long ioctl_fioqsize(struct libos_file* f, uint64_t arg) {
+    struct linux_stat st;
+    int64_t size;
+    long ret;
+
+    if (!S_ISREG(f->type) && !S_ISDIR(f->type) && !S_ISLNK(f->type))
+        return -ENOTTY;
+    ret = vfs_file_stat(f, &st);
+    if (ret < 0)
+        return ret;
+    size = (int64_t)st.st_blocks * 512;
+    return copy_to_app((void*)arg, &size, sizeof(size));
 }
 
 /* Process groups are guest ids and the host's are not shown to the app: the foreground group
@@ -109,6 +132,10 @@ long sys_ioctl(int fd, unsigned int request, uint64_t arg) {
 
     if (!f)
         return -EBADF;
+    if (f->flags & O_PATH) {
+        ret = -EBADF;
+        goto out;
+    }
     switch (request) {
         case FIOCLEX:
         case FIONCLEX:
@@ -123,6 +150,15 @@ long sys_ioctl(int fd, unsigned int request, uint64_t arg) {
         case FIOASYNC:
             ret = ioctl_fioasync(f, arg);
             goto out;
+        case FIOQSIZE:
+            ret = ioctl_fioqsize(f, arg);
+            goto out;
+    }
+    if (epoll_is_instance(f)) {
+        ret = -EINVAL;
+        goto out;
+    }
+    switch (request) {
         case TIOCGPGRP:
         case TIOCSPGRP:
             ret = ioctl_pgrp(f, request, arg);

@@ -28,4 +28,7 @@ int vfs_wait_timespec_ns(const struct linux_timespec* app_ts, int64_t* ns);
 int vfs_wait_mask_install(const sigset64_t* app_mask, size_t size);
 void vfs_wait_mask_done(int installed, long ret);
 
+/* True for an epoll instance (its ioctls other than the generic fd ones are EINVAL). */
+bool epoll_is_instance(const struct libos_file* f);
+
 #endif

@@ -658,9 +658,14 @@ static void group_ioctl(void) {
         I("FIOASYNC NULL", ioctl(fds[i], FIOASYNC, NULL));
         I("FIOCLEX", ioctl(fds[i], FIOCLEX));
         I("FIONCLEX", ioctl(fds[i], FIONCLEX));
-        I("FIOQSIZE", ioctl(fds[i], FIOQSIZE, &v));
-        I("SIOCGIFCONF NULL", ioctl(fds[i], SIOCGIFCONF, NULL));
+        long long qsize = -1;
+        I("FIOQSIZE", ioctl(fds[i], FIOQSIZE, &qsize));
+        I("FIOQSIZE NULL", ioctl(fds[i], FIOQSIZE, NULL));
     }
+    int v = 0;
+    lseek(fds[0], 100, SEEK_SET);
+    T("ioctl file FIONREAD past end", ioctl(fds[0], FIONREAD, &v));
+    printf("  value %d\n", v);
     T("ioctl bad fd", ioctl(-1, FIONREAD, NULL));
     T("ioctl high fd", ioctl(HIGH_FD, FIOCLEX));
     for (int i = 0; i < n; i++)
