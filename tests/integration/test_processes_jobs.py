@@ -49,6 +49,12 @@ def test_terminal_stops_are_discarded_in_an_orphaned_group(compare, jobs, tmp_pa
     assert native.stdout.endswith("exited 5\n")
 
 
+def test_sigterm_then_sigcont_to_a_stopped_child_always_ends_it_by_sigterm(
+        compare, jobs, tmp_path):
+    native, _ = compare(jobs, ["termcont"], mounts=[tmp_path])
+    assert native.stdout == "ended by SIGTERM: 200 of 200\n"
+
+
 def test_waitpid_for_a_group_waits_only_for_children_in_it(compare, jobs, tmp_path):
     native, _ = compare(jobs, ["groups"], mounts=[tmp_path])
     assert "waitpid(-a): a 1, exit 1\n" in native.stdout

@@ -1,5 +1,5 @@
 /* Stop and continue, group waits and resource usage of children; prints what it sees.
- * Usage: jobs stop|waitid|sigchld|orphan|groups|rusage */
+ * Usage: jobs stop|waitid|sigchld|orphan|groups|rusage|termcont */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -368,6 +368,45 @@ static int mode_rusage(void) {
     return 0;
 }
 
+/* A stopped child sent SIGTERM and at once SIGCONT, as a shell's kill does to a stopped job,
+ * must end by the SIGTERM every time, never stay stopped or exit by itself. Half the children
+ * stop themselves, the others are stopped by a SIGTSTP while they sleep, as Ctrl-Z does; odd
+ * rounds signal the child's group, as a shell does. */
+static int mode_termcont(void) {
+    int by_term = 0, other = 0;
+
+    for (int round = 0; round < 200; round++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            return 1;
+        if (pid == 0) {
+            setpgid(0, 0);
+            if (round % 4 < 2)
+                raise(SIGSTOP);
+            for (int i = 0; i < 100; i++)
+                sleep_ms(50);
+            _exit(7);
+        }
+        setpgid(pid, pid);
+        if (round % 4 >= 2)
+            kill(pid, SIGTSTP);
+        int st;
+        if (waitpid(pid, &st, WUNTRACED) != pid || !WIFSTOPPED(st))
+            return 1;
+        pid_t target = round % 2 ? -pid : pid;
+        kill(target, SIGTERM);
+        kill(target, SIGCONT);
+        if (waitpid(pid, &st, 0) != pid)
+            return 1;
+        if (WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM)
+            by_term++;
+        else if (other++ == 0)
+            printf("round %d: status %#x\n", round, st);
+    }
+    printf("ended by SIGTERM: %d of 200\n", by_term);
+    return 0;
+}
+
 int main(int argc, char** argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (pipe2(g_pipe, O_NONBLOCK) < 0)
@@ -386,5 +425,7 @@ int main(int argc, char** argv) {
         return mode_groups();
     if (!strcmp(argv[1], "rusage"))
         return mode_rusage();
+    if (!strcmp(argv[1], "termcont"))
+        return mode_termcont();
     return 2;
 }
