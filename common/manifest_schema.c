@@ -58,7 +58,9 @@ static const struct manifest_key_spec g_schema[] = {
     {"loader.uid", MK_UINT, "0", NULL, UINT32_MAX, 0, "user ID the program sees", M(uid)},
     {"loader.gid", MK_UINT, "0", NULL, UINT32_MAX, 0, "group ID the program sees", M(gid)},
     {"loader.insecure__disable_aslr", MK_BOOL, "false", NULL, 0, 0,
-     "load the program and its mappings at fixed addresses", M(disable_aslr)},
+     "accepted for compatibility; addresses are not randomised yet, so the program and its "
+     "mappings always load at the same addresses",
+     M(disable_aslr)},
     {"loader.preload", MK_STRING, NULL, NULL, 0, OLD | IGNORED,
      "old Gramine key: library OS URI for Gramine 1.0; not used", NO_FIELD},
     {"loader.pal_internal_mem_size", MK_SIZE, NULL, NULL, 0, OLD | IGNORED,
@@ -96,7 +98,9 @@ static const struct manifest_key_spec g_schema[] = {
      "let one SIGTERM from the host reach the program", M(enable_sigterm_injection)},
     {"sys.disallow_subprocesses", MK_BOOL, "false", NULL, 0, 0,
      "make fork, clone of a process and vfork fail", M(disallow_subprocesses)},
-    {"sys.insecure__allow_eventfd", MK_BOOL, "false", NULL, 0, 0, "allow eventfd and eventfd2",
+    {"sys.insecure__allow_eventfd", MK_BOOL, "false", NULL, 0, 0,
+     "accepted for compatibility; the direct backend always allows eventfd and eventfd2 (host "
+     "counters)",
      M(allow_eventfd)},
     {"net.allowed_listen", MK_STRING_ARRAY, NULL, NULL, 0, 0,
      "when present, the only \"ADDR:PORT\" endpoints sockets may listen on (ADDR: IPv4, [IPv6] "

@@ -39,6 +39,29 @@ static void apply_log_level(const struct manifest* m, char** host_envp) {
     }
 }
 
+/* loader.log_file: the messages are appended to that host file instead of going to stderr. */
+static pal_handle_t* g_log_handle;
+
+static void log_to_file(const char* buf, unsigned long size) {
+    pal_stream_write(g_log_handle, buf, size, -1);
+}
+
+int libos_open_log_file(const struct manifest* m) {
+    pal_handle_t* h;
+
+    if (!m->log_file || g_log_handle)
+        return 0;
+    int ret = pal_file_open(m->log_file, O_WRONLY | O_CREAT | O_APPEND, 0600, &h);
+    if (ret < 0) {
+        log_error("%s: loader.log_file: cannot open '%s': %s", m->file, m->log_file,
+                  errstr(ret));
+        return ret;
+    }
+    g_log_handle = h;
+    log_set_sink(log_to_file);
+    return 0;
+}
+
 /* Sets name=value in a NULL-terminated vector, replacing an existing entry of that name. */
 static int env_set(char*** envp, size_t* count, const char* name, const char* value) {
     size_t len = strlen(name);
@@ -178,6 +201,8 @@ void libos_start(const struct libos_start_args* args) {
         fail(1);
     }
     apply_log_level(m, args->host_envp);
+    if (libos_open_log_file(m) < 0)
+        fail(1);
     if (args->syscall_filter)
         log_debug("the app's syscalls are caught by %s", args->syscall_filter);
     g_manifest_text = args->manifest_text;

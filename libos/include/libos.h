@@ -177,6 +177,9 @@ struct libos_start_args {
 __attribute__((noreturn)) void libos_start(const struct libos_start_args* args);
 /* Start of a forked child: the process comes from the checkpoint read from channel. */
 __attribute__((noreturn)) void libos_start_child(pal_handle_t* channel);
+/* Sends the messages to loader.log_file when the manifest names one (once per process). */
+struct manifest;
+int libos_open_log_file(const struct manifest* m);
 /* Start of the process that keeps the leader's table once the first process has ended; the
  * table comes from channel (leader.c). */
 __attribute__((noreturn)) void libos_start_server(pal_handle_t* channel);

@@ -631,6 +631,9 @@ static int restore_process(const uint8_t* payload, uint64_t length) {
     if (p.pid < 2 || p.log_level < 0)
         return corrupt("process ids");
     log_current_level = p.log_level;
+    /* What is logged from here on goes where the parent's messages go (loader.log_file). */
+    if (g_process.manifest && libos_open_log_file(g_process.manifest) < 0)
+        return -EIO;
     g_process.pid = p.pid;
     g_process.ppid = p.ppid;
     g_process.pgid = p.pgid;

@@ -129,6 +129,13 @@ long process_clone(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t
                   (unsigned long)(flags | exit_signal));
         return -ENOSYS;
     }
+    /* As a system out of processes would: many apps fall back to doing the work themselves. */
+    if (g_process.manifest->disallow_subprocesses) {
+        static bool warned;
+        if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
+            log_warning("the app tried to start a process; sys.disallow_subprocesses forbids it");
+        return -EAGAIN;
+    }
     ret = pal_process_create(&channel, &host_pid);
     if (ret < 0)
         return ret;
