@@ -139,7 +139,12 @@ static char** build_argv(const struct manifest* m, const struct libos_start_args
         argv[0] = m->argv0_override ? (char*)m->argv0_override : app_name(args->argv[0]);
         return argv;
     }
-    if (args->argc > 1)
+    if (args->argc > 1 && m->argv_given)
+        log_warning("%s: command-line arguments ignored: the manifest's loader.argv gives "
+                    "the arguments (loader.insecure__use_cmdline_argv = true takes them from "
+                    "the command line)",
+                    args->manifest_path);
+    else if (args->argc > 1)
         log_warning("%s: command-line arguments ignored: the manifest sets neither "
                     "loader.argv nor loader.insecure__use_cmdline_argv",
                     args->manifest_path);

@@ -75,3 +75,18 @@ def test_xattr_calls_check_the_file_and_name_and_report_no_attributes(sandbox):
     app = sandbox.make_manifest("/usr/bin/python3", mounts=[sandbox.work])
     kern = sandbox.run_kernite(app, ["-c", script])
     assert kern.stdout == "ENODATA ENOENT ERANGE [] ENOTSUP ENODATA\n", kern.describe("k")
+
+
+def test_ignored_command_line_arguments_are_explained_by_the_manifest_key_that_wins(sandbox):
+    echo = shutil.which("echo")
+    app = sandbox.make_manifest(echo, argv=["echo", "from", "manifest"], log_level="warning")
+    text = open(str(app) + ".manifest").read()
+    app2 = sandbox.make_manifest(echo, log_level="warning", name="echo2")
+    text2 = open(str(app2) + ".manifest").read().replace(
+        "loader.insecure__use_cmdline_argv = true\n", "")
+    open(str(app2) + ".manifest", "w").write(text2)
+    given = sandbox.run_kernite(app, ["ignored"])
+    neither = sandbox.run_kernite(app2, ["ignored"])
+    assert "loader.argv" in text and given.stdout == "from manifest\n", given.describe("given")
+    assert "the manifest's loader.argv gives the arguments" in given.stderr, given.describe("g")
+    assert "sets neither loader.argv nor" in neither.stderr, neither.describe("neither")
