@@ -6,6 +6,7 @@
 #include <linux/sched.h>
 #include <linux/wait.h>
 
+#include "errstr.h"
 #include "rt.h"
 
 /* The reference loops below must stay loops: turned into memcpy calls, they would check the
@@ -102,6 +103,29 @@ __attribute__((format(printf, 1, 2))) static void report_failure(const char* fmt
             report_failure(__VA_ARGS__);                                                           \
         }                                                                                          \
     } while (0)
+
+/* ---- errno names ---------------------------------------------------------------------------- */
+
+static void test_errstr_names_the_errors_messages_show(void) {
+    static const struct {
+        int err;
+        const char *message, *name;
+    } cases[] = {
+        {2, "No such file or directory", NULL},
+        {71, "Protocol error", "EPROTO"},
+        {98, "Address already in use", "EADDRINUSE"},
+        {104, "Connection reset by peer", "ECONNRESET"},
+        {-95, "Operation not supported", "EOPNOTSUPP"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CHECK(!strcmp(errstr(cases[i].err), cases[i].message), "errstr(%d) = '%s'", cases[i].err,
+              errstr(cases[i].err));
+        if (cases[i].name)
+            CHECK(!strcmp(errname(cases[i].err), cases[i].name), "errname(%d) = '%s'",
+                  cases[i].err, errname(cases[i].err));
+    }
+    CHECK(!strcmp(errstr(4000), "error 4000"), "errstr(4000) = '%s'", errstr(4000));
+}
 
 /* ---- snprintf ----------------------------------------------------------------------------- */
 
@@ -984,6 +1008,7 @@ static void run_all(void) {
     test_format_chars_strings_pointers();
     test_format_truncation();
     test_strtol();
+    test_errstr_names_the_errors_messages_show();
     test_memcpy_sizes_alignments();
     test_memset_sizes_alignments();
     test_memmove_overlaps();
