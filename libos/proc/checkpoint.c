@@ -14,12 +14,13 @@
  * rewriting table at one moment, so the child goes on with the parent's rewritten sites.
  * Known limits: tmpfs
  * and pseudo files are reopened by path in the child (tmpfs contents, and MAP_SHARED mappings
- * of them, are per process); a host directory or file fd comes back as a plain host stream (no
- * getdents on it, and a shared mapping made from it later is copied by the next fork); the FPU
- * state goes along only when the fork came through a host signal frame (a trapped syscall), a
- * fork through a rewritten call site starts the child with a fresh FPU; the contents of
- * PROT_NONE memory do not travel (anonymous memory comes back zeroed, a file mapping as the
- * file's bytes). */
+ * of them, are per process: the child's tmpfs starts empty, so the fds of a tmpfs file are
+ * closed there, and its mappings come back as private copies of their pages); a host
+ * directory or file fd comes back as a plain host stream (no getdents on it, and a shared
+ * mapping made from it later is copied by the next fork); the FPU state goes along only when
+ * the fork came through a host signal frame (a trapped syscall), a fork through a rewritten
+ * call site starts the child with a fresh FPU; the contents of PROT_NONE memory do not travel
+ * (anonymous memory comes back zeroed, a file mapping as the file's bytes). */
 #include "errstr.h"
 #include "fs/protected.h"
 #include "libos.h"
@@ -661,10 +662,20 @@ static void fd_table_clear(void) {
         fd_close(fd);
 }
 
+/* An fd of the parent's table as the child took it: file is NULL when it was not reopened. */
 struct restored_fd {
     int fd;
     struct libos_file* file;
 };
+
+static int restored_fd_remember(struct restored_fd* done, size_t* done_count, size_t done_cap,
+                                int fd, struct libos_file* file) {
+    if (*done_count >= done_cap)
+        return -1;
+    done[*done_count].fd = fd;
+    done[(*done_count)++].file = file;
+    return 0;
+}
 
 static int restore_fd(pal_handle_t* ch, const uint8_t* payload, uint64_t length,
                       struct restored_fd* done, size_t* done_count, size_t done_cap) {
@@ -687,28 +698,34 @@ static int restore_fd(pal_handle_t* ch, const uint8_t* payload, uint64_t length,
             return ret;
         }
     } else if (rec.same_as >= 0) {
+        const struct restored_fd* first = NULL;
         for (size_t i = 0; i < *done_count; i++) {
             if (done[i].fd == rec.same_as)
-                file = done[i].file;
+                first = &done[i];
         }
-        if (!file)
+        if (!first)
             return corrupt("fd shares an unknown open file");
+        if (!first->file) {
+            /* The open file did not come back (a tmpfs file the child's tmpfs lacks). */
+            log_debug("fork: fd %d ('%s') not reopened in the child, as fd %d", rec.fd, path,
+                      rec.same_as);
+            return 0;
+        }
+        file = first->file;
         vfs_file_get_ref(file);
     } else {
         ret = vfs_open(path, rec.flags & ~(O_CREAT | O_EXCL | O_TRUNC), 0, &file);
         if (ret < 0) {
             log_debug("fork: fd %d ('%s') not reopened in the child: %s", rec.fd, path,
                       errstr(ret));
+            restored_fd_remember(done, done_count, done_cap, rec.fd, NULL);
             return 0;
         }
         file->offset = rec.offset;
     }
     ret = fd_install_at(rec.fd, file, rec.cloexec);
-    if (ret >= 0 && *done_count < done_cap) {
-        done[*done_count].fd = rec.fd;
-        done[(*done_count)++].file = file;
+    if (ret >= 0 && restored_fd_remember(done, done_count, done_cap, rec.fd, file) == 0)
         return 0;
-    }
     vfs_file_put(file);
     return ret < 0 ? ret : 0;
 }
@@ -1021,8 +1038,10 @@ int checkpoint_read(pal_handle_t* ch, struct pal_context* ctx, uint64_t* fs_base
             goto out;
     }
 out:
-    for (size_t i = 0; i < fd_count; i++)
-        vfs_file_put(fds[i].file);
+    for (size_t i = 0; i < fd_count; i++) {
+        if (fds[i].file)
+            vfs_file_put(fds[i].file);
+    }
     free(fds);
     for (size_t i = 0; i < files.count; i++)
         vfs_file_put(files.files[i]);
