@@ -2,6 +2,8 @@
 and SIGCHLD report of it, waits for process groups, and the CPU times of getrusage, times and
 /proc/self/stat."""
 
+import re
+
 import pytest
 
 from conftest import DATA, KERNITE, build_c_program, run_sandboxed
@@ -12,11 +14,13 @@ BIN = {"type": "chroot", "path": "/bin", "uri": "file:/usr/bin"}
 TERMINAL_ENV = {"PATH": "/usr/bin", "TERM": "dumb"}
 
 # Typed into an interactive bash: a foreground job stopped with Ctrl-Z, listed, continued in
-# the background, brought back, stopped again and killed while stopped.
-CTRL_Z = ["sleep 100", "@sleep 2.5", "^Z", "@expect Stopped", "jobs", "@expect sleep 100",
+# the background, brought back, stopped again and killed while stopped. Ctrl-Z is typed again
+# each second until the job stops (one typed before the job has the terminal is lost), and
+# Enter until bash tells of the kill, which it does at a prompt.
+CTRL_Z = ["sleep 100", "@sleep 0.5", "^Z", "@until Stopped", "jobs", "@expect sleep 100",
           "bg", "@expect sleep 100 &", "jobs", "@expect Running", "fg", "@expect sleep 100",
-          "@sleep 2.5", "^Z", "@expect Stopped", "kill %1", "@sleep 2", "jobs",
-          "@expect Terminated", "jobs", "@sleep 0.5", "exit 4"]
+          "^Z", "@until Stopped", "kill %1", "@enter-until Terminated", "jobs", "exit 4"]
+JOB_STATE = re.compile(r"\[1\]\+  (Stopped|Running|Terminated|Killed|Done)\b")
 
 
 @pytest.fixture
@@ -67,33 +71,46 @@ def test_cpu_times_of_self_thread_and_reaped_children_are_plausible(compare, job
     assert ": 0\n" not in native.stdout
 
 
-def on_terminal(sandbox, script_lines, native_argv, kernite_args):
-    """Runs a program on a pseudo-terminal natively and under Kernite, typing the script."""
+def on_terminal(sandbox, script_lines, native_argv, kernite_args, native_tries=1):
+    """Runs a program on a pseudo-terminal natively and under Kernite, typing the script. The
+    native run is tried again (at most native_tries times in all) while some expected text did
+    not appear in it; the Kernite run is made once."""
     script = sandbox.tmp / "typed"
     script.write_text("\n".join(script_lines) + "\n")
     driver = ["/usr/bin/python3", PTY, script]
-    native = run_sandboxed([*driver, *native_argv], cwd=sandbox.work, env=TERMINAL_ENV,
-                           timeout=120)
+    for _ in range(native_tries):
+        native = run_sandboxed([*driver, *native_argv], cwd=sandbox.work, env=TERMINAL_ENV,
+                               timeout=120)
+        if "expected text did not appear" not in native.stdout:
+            break
     kern = run_sandboxed([*driver, KERNITE, *kernite_args], cwd=sandbox.work, env=TERMINAL_ENV,
                          timeout=120)
     return native, kern, native.describe("native") + kern.describe("kernite")
 
 
+def job_states(out):
+    """The states bash reported for job 1, in order, a state said again in a row once: bash
+    natively reports a stop once or twice and lists the job as often as it was asked."""
+    states = []
+    for state in JOB_STATE.findall(out):
+        if not states or states[-1] != state:
+            states.append(state)
+    return states
+
+
 def test_ctrl_z_in_interactive_bash_stops_the_job_and_jobs_bg_fg_kill_work(sandbox):
     bash = ["/usr/bin/bash", "--norc", "--noprofile", "-i"]
     app = sandbox.make_manifest("/usr/bin/bash", mounts=[BIN])
-    # Native bash itself now and then keeps listing the killed job as stopped (about one run
-    # in five here): the pair is run again when the native reference went so.
-    for _ in range(3):
-        native, kern, report = on_terminal(sandbox, CTRL_Z, bash, [app, *bash[1:]])
-        if "expected text did not appear" not in native.stdout:
-            break
-    assert "expected text did not appear" not in native.stdout, report
-    assert native.stdout.count("[1]+  Stopped                 sleep 100") == 4, report
-    assert "[1]+  Running                 sleep 100 &" in native.stdout, report
-    assert "[1]+  Terminated              sleep 100" in native.stdout, report
-    assert native.stdout.endswith("[ended: 4]\n"), report
-    assert kern.stdout == native.stdout, report
+    # Natively the killed job now and then stays stopped (up to a third of the runs on a loaded
+    # machine): the native reference is taken again then, never the Kernite run.
+    native, kern, report = on_terminal(sandbox, CTRL_Z, bash, [app, *bash[1:]], native_tries=5)
+    for run in (native, kern):
+        assert "expected text did not appear" not in run.stdout, report
+        assert job_states(run.stdout) == ["Stopped", "Running", "Stopped", "Terminated"], report
+        assert "[1]+ sleep 100 &" in run.stdout, report
+        assert "[1]+  Running                 sleep 100 &" in run.stdout, report
+        assert "[1]+  Terminated              sleep 100" in run.stdout, report
+        assert run.stdout.endswith("[ended: 4]\n"), report
 
 
 def test_background_group_gets_sigttin_on_read_and_sigttou_on_write_or_tcsetattr(

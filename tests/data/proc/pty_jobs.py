@@ -2,8 +2,11 @@
 script and prints what the terminal showed and how the program ended. Every read is bounded.
 
 Script lines: ^C or ^Z types that control character; "@expect TEXT" waits (at most 15 s) until
-the terminal has shown TEXT since the previous line was typed; "@sleep SECONDS" waits; any
-other line is typed followed by a newline. After the script the program is given 15 s to end.
+the terminal has shown TEXT since the previous line was typed; "@until TEXT" waits the same
+way but types the previous line again each second until TEXT appears (for a keystroke that a
+program may miss while it is not yet ready for it); "@enter-until TEXT" presses Enter instead
+(a shell tells of a job's end at its next prompt); "@sleep SECONDS" waits; any other line is
+typed followed by a newline. After the script the program is given 15 s to end.
 
 Usage: pty_jobs.py SCRIPT_FILE PROGRAM [ARGS...]
 """
@@ -25,6 +28,7 @@ class Terminal:
         self.out = bytearray()
         self.mark = 0
         self.closed = False
+        self.last = b""
 
     def read_for(self, seconds, until=None):
         """Collects output for seconds, or until the text until appears after the mark."""
@@ -46,7 +50,17 @@ class Terminal:
 
     def type(self, data):
         self.mark = len(self.out)
+        self.last = data
         os.write(self.fd, data)
+
+    def retype_until(self, text, seconds, data=None):
+        """Types data (the last input again) each second until text appears after the mark."""
+        end = time.time() + seconds
+        while not self.read_for(min(1.0, end - time.time()), until=text):
+            if time.time() >= end or self.closed:
+                return False
+            os.write(self.fd, self.last if data is None else data)
+        return True
 
 
 def main():
@@ -60,6 +74,12 @@ def main():
         if line.startswith("@expect "):
             if not term.read_for(EXPECT_SECONDS, until=line[len("@expect "):]):
                 term.out += f"\n[expected text did not appear: {line[8:]!r}]\n".encode()
+        elif line.startswith("@until "):
+            if not term.retype_until(line[len("@until "):], EXPECT_SECONDS):
+                term.out += f"\n[expected text did not appear: {line[7:]!r}]\n".encode()
+        elif line.startswith("@enter-until "):
+            if not term.retype_until(line[len("@enter-until "):], EXPECT_SECONDS, b"\n"):
+                term.out += f"\n[expected text did not appear: {line[13:]!r}]\n".encode()
         elif line.startswith("@sleep "):
             term.read_for(float(line[len("@sleep "):]))
         else:
