@@ -177,6 +177,11 @@ struct libos_start_args {
 __attribute__((noreturn)) void libos_start(const struct libos_start_args* args);
 /* Start of a forked child: the process comes from the checkpoint read from channel. */
 __attribute__((noreturn)) void libos_start_child(pal_handle_t* channel);
+/* Reads or writes a whole message on a stream between Kernite processes, going on after
+ * interruptions: 0, or -ENODATA when the stream ends first (read), -EPIPE when it takes
+ * nothing (write), or the stream's error. */
+int channel_read_all(pal_handle_t* ch, void* data, size_t size);
+int channel_write_all(pal_handle_t* ch, const void* data, size_t size);
 /* Sends the messages to loader.log_file when the manifest names one (once per process). */
 struct manifest;
 int libos_open_log_file(const struct manifest* m);

@@ -142,23 +142,6 @@ struct writer {
     int error;
 };
 
-static int channel_write_all(pal_handle_t* ch, const void* data, size_t size) {
-    const uint8_t* p = data;
-
-    while (size) {
-        long n = pal_stream_write(ch, p, size, -1);
-        if (n == -EINTR) {
-            pal_thread_clear_interrupt(); /* the signal is pending in the library OS */
-            continue;
-        }
-        if (n <= 0)
-            return n < 0 ? (int)n : -EPIPE;
-        p += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
-
 static void writer_flush(struct writer* w) {
     if (!w->channel)
         return;
@@ -543,25 +526,6 @@ int checkpoint_write(pal_handle_t* channel, int child_pid, const struct pal_cont
 }
 
 /* ---- Reading ------------------------------------------------------------------------------ */
-
-static int channel_read_all(pal_handle_t* ch, void* data, size_t size) {
-    uint8_t* p = data;
-
-    while (size) {
-        long n = pal_stream_read(ch, p, size, -1);
-        if (n == -EINTR) {
-            pal_thread_clear_interrupt(); /* the signal is pending in the library OS */
-            continue;
-        }
-        if (n < 0)
-            return (int)n;
-        if (n == 0)
-            return -ENODATA; /* truncated */
-        p += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
 
 static int corrupt(const char* what) {
     log_error("fork: corrupt checkpoint stream: %s", what);

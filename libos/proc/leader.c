@@ -485,40 +485,6 @@ out:
 
 /* ---- Serving other processes ---------------------------------------------------------------- */
 
-static bool read_whole(pal_handle_t* h, void* buf, size_t size) {
-    uint8_t* p = buf;
-
-    while (size) {
-        long n = pal_stream_read(h, p, size, -1);
-        if (n == -EINTR) {
-            pal_thread_clear_interrupt(); /* the signal stays pending in the library OS */
-            continue;
-        }
-        if (n <= 0)
-            return false;
-        p += n;
-        size -= (size_t)n;
-    }
-    return true;
-}
-
-static bool write_whole(pal_handle_t* h, const void* buf, size_t size) {
-    const uint8_t* p = buf;
-
-    while (size) {
-        long n = pal_stream_write(h, p, size, -1);
-        if (n == -EINTR) {
-            pal_thread_clear_interrupt(); /* the signal stays pending in the library OS */
-            continue;
-        }
-        if (n <= 0)
-            return false;
-        p += n;
-        size -= (size_t)n;
-    }
-    return true;
-}
-
 static void leader_serve(void* arg) {
     struct leader_request* rq = malloc(sizeof(*rq));
     struct leader_reply* rep = malloc(sizeof(*rep));
@@ -534,11 +500,11 @@ static void leader_serve(void* arg) {
         if (ret < 0)
             continue;
         memset(rep, 0, sizeof(*rep));
-        if (read_whole(ends[0], rq, sizeof(*rq)))
+        if (channel_read_all(ends[0], rq, sizeof(*rq)) == 0)
             leader_handle(rq, rep);
         else
             rep->result = -EPROTO;
-        write_whole(ends[1], rep, sizeof(*rep));
+        channel_write_all(ends[1], rep, sizeof(*rep));
         pal_stream_close(ends[0]);
         pal_stream_close(ends[1]);
     }
@@ -586,7 +552,7 @@ static int leader_send_once(const struct leader_request* rq, struct leader_reply
     ret = pal_pipe_open(0, reply);
     if (ret < 0)
         goto out;
-    ret = write_whole(req[1], rq, sizeof(*rq)) ? 0 : -EPIPE;
+    ret = channel_write_all(req[1], rq, sizeof(*rq)) == 0 ? 0 : -EPIPE;
     pal_stream_close(req[1]);
     req[1] = NULL;
     if (ret == 0) {
@@ -597,7 +563,7 @@ static int leader_send_once(const struct leader_request* rq, struct leader_reply
     reply[1] = NULL;
     /* The signal that cuts the wait short stays pending in the library OS. */
     if (ret == 0)
-        ret = read_whole(reply[0], rep, sizeof(*rep)) ? rep->result : -EAGAIN;
+        ret = channel_read_all(reply[0], rep, sizeof(*rep)) == 0 ? rep->result : -EAGAIN;
 out:
     for (int i = 0; i < 2; i++) {
         if (req[i])
@@ -728,8 +694,8 @@ static void leader_hand_over(void) {
     struct table_header hdr = {g_table.count, g_table.next_pid, g_table.foreground,
                                g_table.tty_sid, g_process.uid};
     size_t entries_size = (size_t)hdr.count * sizeof(g_table.entries[0]);
-    bool sent = write_whole(channel, &hdr, sizeof(hdr)) &&
-                write_whole(channel, g_table.entries, entries_size) &&
+    bool sent = channel_write_all(channel, &hdr, sizeof(hdr)) == 0 &&
+                channel_write_all(channel, g_table.entries, entries_size) == 0 &&
                 pal_stream_send_handles(channel, &g_table.server, 1) == 0;
     while (sent && pal_stream_read(channel, &ack, 1, -1) == -EINTR)
         pal_thread_clear_interrupt();
@@ -759,9 +725,10 @@ void libos_start_server(pal_handle_t* channel) {
     log_current_level = LOG_ERROR;
     pal_set_event_handler(server_event);
     g_table.entries = calloc(TABLE_MAX, sizeof(struct table_entry));
-    if (!g_table.entries || !read_whole(channel, &hdr, sizeof(hdr)) || hdr.count < 0 ||
+    if (!g_table.entries || channel_read_all(channel, &hdr, sizeof(hdr)) < 0 || hdr.count < 0 ||
         hdr.count > TABLE_MAX ||
-        !read_whole(channel, g_table.entries, (size_t)hdr.count * sizeof(g_table.entries[0])) ||
+        channel_read_all(channel, g_table.entries,
+                         (size_t)hdr.count * sizeof(g_table.entries[0])) < 0 ||
         pal_stream_recv_handles(channel, &server, 1) < 0) {
         log_error("process table server: bad hand-over");
         pal_process_exit(127);
