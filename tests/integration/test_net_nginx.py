@@ -86,7 +86,16 @@ def test_nginx_survives_resets_mid_request_and_a_connection_flood(sandbox, tmp_p
     with server:
         assert curl(f"http://127.0.0.1:{port}/").stdout.endswith(b"200")
         pids = server.host_pids()
+        # The worker that served the curl closes its connection on its own time: count the
+        # descriptors once they have settled, so that the count is the server's at rest.
         before = {pid: fd_count(pid) for pid in pids}
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = {pid: fd_count(pid) for pid in pids}
+            if now == before:
+                break
+            before = now
 
         # Peers that send half a request and reset the connection (SO_LINGER 0 sends RST).
         for _ in range(200):
