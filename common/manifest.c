@@ -127,18 +127,6 @@ static int expected(struct check_ctx* c, const char* key, const struct toml_valu
     return report(c, v->pos, "key '%s': expected %s, got %s", key, what, type_article(v));
 }
 
-static bool is_hex_digit(char ch) {
-    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-}
-
-static int hex_value(char ch) {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return ch - 'A' + 10;
-}
-
 int manifest_parse_size(const char* s, uint64_t* out) {
     static const struct {
         char suffix;
@@ -257,7 +245,7 @@ static int convert_hex(struct check_ctx* c, const struct manifest_key_spec* spec
     size_t n = strlen(digits);
 
     for (size_t i = 0; i < n; i++) {
-        if (!is_hex_digit(digits[i]))
+        if (rt_hex_digit((unsigned char)digits[i]) < 0)
             return report(c, v->pos, "key '%s': '%s' is not a hex string", key, s);
     }
     if (spec->max && n != spec->max)
@@ -777,9 +765,11 @@ static int check_key(struct check_ctx* c, const char* key, const char* name,
                       "characters",
                       key, strlen(s));
     for (size_t i = 0; i < sizeof(k.key); i++) {
-        if (!is_hex_digit(s[2 * i]) || !is_hex_digit(s[2 * i + 1]))
+        if (rt_hex_digit((unsigned char)s[2 * i]) < 0 ||
+            rt_hex_digit((unsigned char)s[2 * i + 1]) < 0)
             return report(c, v->pos, "key '%s': '%s' is not a hex string", key, s);
-        k.key[i] = (uint8_t)(hex_value(s[2 * i]) << 4 | hex_value(s[2 * i + 1]));
+        k.key[i] = (uint8_t)(rt_hex_digit((unsigned char)s[2 * i]) << 4 |
+                             rt_hex_digit((unsigned char)s[2 * i + 1]));
     }
 
     struct manifest_key* slot = array_append((void**)&c->m->keys, &c->m->key_count, sizeof(*slot));

@@ -541,16 +541,6 @@ static int buf_put_utf8(struct toml_parser* p, struct toml_buf* b, uint32_t cp) 
     return buf_put(p, b, s, n);
 }
 
-static int hex_digit(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* ---- strings ---- */
 
 /* Parses a \u escape (4 hex digits) or \U escape (8) with the backslash at the current offset. */
@@ -561,7 +551,7 @@ static int parse_unicode_escape(struct toml_parser* p, struct toml_buf* b) {
     char what[48];
 
     for (int i = 0; i < digits; i++) {
-        int d = hex_digit(peek(p, 2 + i));
+        int d = rt_hex_digit(peek(p, 2 + i));
         if (d < 0)
             return parse_error(p, p->at + 2 + i, "expected %d hex digits after '\\%c', found %s",
                                digits, p->src[p->at + 1],
@@ -812,13 +802,13 @@ static size_t scan_digits(struct toml_parser* p, size_t at, size_t end, int radi
 
     for (;;) {
         int c = i < end ? (unsigned char)p->src[i] : -1;
-        int d = c == -1 ? -1 : hex_digit(c);
+        int d = c == -1 ? -1 : rt_hex_digit(c);
         if (d >= 0 && d < radix) {
             i++;
             continue;
         }
         if (c == '_' && i > at && i + 1 < end) {
-            int next = hex_digit((unsigned char)p->src[i + 1]);
+            int next = rt_hex_digit((unsigned char)p->src[i + 1]);
             if (next >= 0 && next < radix) {
                 i++;
                 continue;
@@ -872,7 +862,7 @@ static int parse_radix_integer(struct toml_parser* p, size_t start, size_t end,
         if (value >> (63 - radixes[r].bits))
             return parse_error(p, start, "integer '%.*s' does not fit in 64 bits",
                                (int)(end - start), p->src + start);
-        value = (value << radixes[r].bits) | (uint64_t)hex_digit((unsigned char)p->src[i]);
+        value = (value << radixes[r].bits) | (uint64_t)rt_hex_digit((unsigned char)p->src[i]);
     }
     *out = value_new(p, TOML_INTEGER, start);
     if (!*out)

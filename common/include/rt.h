@@ -74,4 +74,15 @@ size_t rt_strlcpy(char* dst, const char* src, size_t size);
 
 #endif
 
+/* The value of a hexadecimal digit of either case; -1 for any other character (or EOF). */
+static inline int rt_hex_digit(int c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #endif

@@ -139,16 +139,6 @@ int keys_dev_list(const struct pseudo_ctx* ctx, struct vfs_dir_list* list, uint8
     return ret;
 }
 
-static int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A key as the app writes it: 16 raw bytes, or 32 hex digits with an optional newline. */
 static int key_parse(const uint8_t* buf, size_t size, uint8_t key[KEY_SIZE]) {
     if (size == KEY_SIZE) {
@@ -160,8 +150,8 @@ static int key_parse(const uint8_t* buf, size_t size, uint8_t key[KEY_SIZE]) {
     if (size != 2 * KEY_SIZE)
         return -EINVAL;
     for (size_t i = 0; i < KEY_SIZE; i++) {
-        int hi = hex_digit((char)buf[2 * i]);
-        int lo = hex_digit((char)buf[2 * i + 1]);
+        int hi = rt_hex_digit((unsigned char)buf[2 * i]);
+        int lo = rt_hex_digit((unsigned char)buf[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             return -EINVAL;

@@ -46,16 +46,6 @@ static bool parse_ipv4(const char* s, size_t len, uint8_t out[4]) {
     return pos == len;
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Eight groups of hex digits with at most one "::" standing for the zero groups left out. */
 static bool parse_ipv6(const char* s, size_t len, uint8_t out[16]) {
     uint16_t groups[8];
@@ -70,8 +60,8 @@ static bool parse_ipv6(const char* s, size_t len, uint8_t out[16]) {
         unsigned v = 0;
         size_t digits = 0;
 
-        while (pos < len && hex_value(s[pos]) >= 0 && digits < 4) {
-            v = v * 16 + (unsigned)hex_value(s[pos++]);
+        while (pos < len && rt_hex_digit((unsigned char)s[pos]) >= 0 && digits < 4) {
+            v = v * 16 + (unsigned)rt_hex_digit((unsigned char)s[pos++]);
             digits++;
         }
         if (!digits || count == 8)
